@@ -1,0 +1,143 @@
+"""``tesseract``: Tesseract OCR (rus+eng) as an offline baseline for OCR, VQA and KIE.
+
+- ``ocr``: the page text, as Tesseract reads it.
+- ``vqa`` and ``kie`` ("KIE by OCR"): the page is read once (cached per image), then
+  each field is looked up by its printed label: the line whose text before ``:`` best
+  matches the field's label (``question_type`` for VQA, the JSON-schema property
+  ``title`` for KIE) gives the value after ``:``. This is how a rule-based OCR
+  pipeline works, and the floor a VLM has to beat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+from pydantic import Field, PrivateAttr
+from rapidfuzz import fuzz
+
+from ..core import ErrorInfo, MissingDependency, Timings, Usage
+from ._base import GenerationRequest, GenerationResult, ModelBackend, register_backend
+
+__all__ = ["TesseractBackend", "find_labelled_value"]
+
+INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng"
+
+
+@register_backend("tesseract", version="1.0.0")
+class TesseractBackend(ModelBackend):
+    """Tesseract OCR through its command-line program."""
+
+    lang: str = Field(default="rus+eng", description="tesseract -l value")
+    psm: int = Field(default=3, ge=0, le=13, description="page segmentation mode")
+    oem: int | None = Field(default=None, ge=0, le=3, description="OCR engine mode")
+    binary: str = "tesseract"
+    timeout_s: float = Field(default=120.0, gt=0)
+    threads_per_process: int = Field(default=1, ge=1, description="OMP_THREAD_LIMIT for each tesseract")
+    label_match_threshold: float = Field(default=75.0, ge=0, le=100)
+    mode: Literal["auto", "text", "fields"] = Field(
+        default="auto", description="auto: text for ocr, label lookup for vqa/kie")
+
+    _path: str | None = PrivateAttr(default=None)
+    _version: str = PrivateAttr(default="")
+    _cache: dict[tuple[Path, int], str] = PrivateAttr(default_factory=dict)
+    _locks: dict[Path, anyio.Lock] = PrivateAttr(default_factory=dict)
+
+    def model_label(self) -> str:
+        return f"tesseract-{self.lang}-psm{self.psm}"
+
+    async def start(self) -> None:
+        self._path = shutil.which(self.binary)
+        if self._path is None:
+            raise MissingDependency(f"backend 'tesseract' needs the '{self.binary}' program", hint=INSTALL_HINT)
+        out = subprocess.run([self._path, "--version"], capture_output=True, text=True, check=False)
+        self._version = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
+        langs = subprocess.run([self._path, "--list-langs"], capture_output=True, text=True, check=False)
+        have = {line.strip() for line in langs.stdout.splitlines()[1:]}
+        missing = [code for code in self.lang.split("+") if code not in have]
+        if missing:
+            raise MissingDependency(
+                f"tesseract has no language data for {', '.join(missing)} (installed: {', '.join(sorted(have)) or 'none'})",
+                hint=" ".join(f"apt-get install tesseract-ocr-{code}" for code in missing),
+            )
+
+    def describe(self) -> dict[str, Any]:
+        return {"version": self._version, "lang": self.lang, "psm": self.psm}
+
+    async def _ocr(self, image: Path) -> str:
+        key = (image, image.stat().st_mtime_ns)
+        lock = self._locks.setdefault(image, anyio.Lock())
+        async with lock:
+            if key not in self._cache:
+                self._cache[key] = await self._run(image)
+            return self._cache[key]
+
+    async def _run(self, image: Path) -> str:
+        assert self._path is not None, "start() was not called"
+        cmd = [self._path, str(image), "stdout", "-l", self.lang, "--psm", str(self.psm)]
+        if self.oem is not None:
+            cmd += ["--oem", str(self.oem)]
+        env = {**os.environ, "OMP_THREAD_LIMIT": str(self.threads_per_process)}
+        with anyio.fail_after(self.timeout_s):
+            result = await anyio.run_process(cmd, env=env, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr.decode(errors="replace").strip()[-300:] or f"exit {result.returncode}")
+        return result.stdout.decode("utf-8", errors="replace")
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        started, t0 = time.time(), time.perf_counter()
+        try:
+            pages = [await self._ocr(p) for p in request.images]
+        except TimeoutError:
+            return _failed("timeout", f"tesseract took longer than {self.timeout_s:g} s")
+        except (RuntimeError, OSError) as exc:
+            return _failed("backend", f"tesseract failed: {exc}")
+        text = "\n".join(_clean(p) for p in pages)
+        mode = self.mode if self.mode != "auto" else ("text" if request.task == "ocr" else "fields")
+        if mode == "fields":
+            text = self._fields_answer(text, request)
+        latency = time.perf_counter() - t0
+        return GenerationResult(
+            text=text, finish_reason="stop", usage=Usage(),
+            timings=Timings(started_at=started, latency_s=latency),
+            extra={"engine": self._version},
+        )
+
+    def _fields_answer(self, page: str, request: GenerationRequest) -> str:
+        lines = page.splitlines()
+        schema = request.json_schema
+        if schema and isinstance(schema.get("properties"), dict):
+            found = {key: find_labelled_value(lines, str(spec.get("title") or key), self.label_match_threshold)
+                     for key, spec in schema["properties"].items() if isinstance(spec, dict)}
+            return json.dumps(found, ensure_ascii=False)
+        label = str(request.hints.get("question_type") or "")
+        return find_labelled_value(lines, label, self.label_match_threshold) if label else ""
+
+
+def _failed(kind: Literal["timeout", "backend"], message: str) -> GenerationResult:
+    return GenerationResult(text=None, error=ErrorInfo(kind=kind, message=message))
+
+
+def _clean(text: str) -> str:
+    lines = [line.rstrip() for line in text.replace("\f", "").splitlines()]
+    return "\n".join(line for line in lines if line.strip())
+
+
+def find_labelled_value(lines: list[str], label: str, threshold: float = 75.0) -> str:
+    """The value printed after ``label:`` on the best-matching line, or ``""``."""
+    best, best_score = "", threshold
+    wanted = label.strip().lower()
+    for line in lines:
+        if ":" not in line:
+            continue
+        head, _, tail = line.partition(":")
+        score = fuzz.ratio(head.strip().lower(), wanted)
+        if score > best_score or (score == best_score and not best):
+            best, best_score = tail.strip(), score
+    return best

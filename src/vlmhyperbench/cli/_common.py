@@ -1,0 +1,84 @@
+"""What every command shares: console, error printing, logging, progress display."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TimeRemainingColumn
+
+from ..core import UserError
+from ..orchestrator.events import Event
+
+__all__ = ["EventProgress", "console", "err_console", "friendly_errors", "setup_logging"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Print a `UserError` as ``error: ...`` without a traceback and exit with status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            for problem in exc.problems:
+                err_console.print(f"[bold red]error:[/] {problem.render()}", highlight=False, markup=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/]: completed answers are kept; run the same command to resume")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(verbose: bool) -> None:
+    """Rich console logging (warnings, or info with --verbose) for the package."""
+    logger = logging.getLogger("vlmhyperbench")
+    logger.setLevel(logging.DEBUG)
+    if not any(isinstance(h, RichHandler) for h in logger.handlers):
+        handler = RichHandler(console=err_console, show_path=False, level=logging.INFO if verbose else logging.WARNING)
+        logger.addHandler(handler)
+
+
+class EventProgress:
+    """Turns orchestrator events into Rich progress bars (one per run and stage) with ETA."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.fields[run]}[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
+        )
+        self._tasks: dict[tuple[str, str], TaskID] = {}
+
+    def __enter__(self) -> EventProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: Event) -> None:
+        key = (event.run_id, event.stage)
+        if event.kind == "stage_started":
+            self._tasks[key] = self.progress.add_task(event.stage, run=event.run_id, total=None)
+        elif event.kind == "progress" and key in self._tasks:
+            self.progress.update(self._tasks[key], completed=event.completed, total=event.total)
+        elif event.kind == "stage_finished" and key in self._tasks:
+            task = self.progress.tasks[self._tasks[key]]
+            total = task.total or task.completed or 1
+            self.progress.update(self._tasks[key], total=total, completed=total if event.text == "completed"
+                                 else task.completed, description=f"{event.stage} [{event.text}]")
+        elif event.kind == "run_failed":
+            self.progress.console.print(f"[bold red]run {event.run_id} failed:[/] {event.text}", highlight=False)

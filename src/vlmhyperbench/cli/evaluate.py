@@ -1,0 +1,73 @@
+"""``vlmhb evaluate`` (re-score answers) and ``vlmhb report`` (rebuild reports)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import Progress
+
+from ..aggregators import canonical_aggregator
+from ..core import ConfigError, RunDir
+from ..datasets import load_dataset
+from ..metrics import build_metric
+from ..stages.evaluate import evaluate_answers
+from ..stages.report import report_run, write_experiment_comparison
+from ._common import console, err_console, friendly_errors
+
+__all__ = ["evaluate", "report"]
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@friendly_errors
+def evaluate(
+    dataset: Path = typer.Option(..., "--dataset", "-d", help="Dataset folder (annotation.csv or annotation.jsonl)."),
+    answers: Path = typer.Option(..., "--answers", "-a", help="answers.jsonl (sample_id, answer) or id;model_answer CSV."),
+    metrics: str = typer.Option(..., "--metrics", "-m", help="Comma-separated metric names, e.g. cer,wer,anls,exact_match."),
+    out: Path = typer.Option(..., "--out", help="Folder for metrics_*.csv and metrics.json."),
+    aggregators: str = typer.Option("by_id,by_field,by_doc_class,general", "--aggregators",
+                                    help="Comma-separated aggregators."),
+    layout: str = typer.Option("auto", "--layout", help="Dataset layout: auto, prototype_csv or jsonl."),
+    doc_class: Optional[list[str]] = typer.Option(None, "--doc-class", help="Only these doc classes."),
+    question_type: Optional[list[str]] = typer.Option(None, "--question-type", help="Only these question types."),
+) -> None:
+    """Score an answers file against a dataset (no model needed)."""
+    built = [build_metric(name) for name in _names(metrics)]
+    if len({m.name for m in built}) != len(built):
+        raise ConfigError("a metric is listed twice in --metrics")
+    data = load_dataset(dataset, layout=layout)
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("scoring", total=None)
+        summary = evaluate_answers(
+            data, answers, built, out, aggregator_names=[canonical_aggregator(a) for a in _names(aggregators)],
+            filters={"doc_class": doc_class or [], "question_type": question_type or []},
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    general = summary.aggregates.get("general")
+    if general:
+        values = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=—" for k, v in general[0].values.items())
+        console.print(f"{summary.n_samples} answers scored: {values}")
+    if summary.n_missing:
+        console.print(f"[yellow]{summary.n_missing} dataset samples have no answer and were not scored[/]")
+    console.print(f"written to {out}")
+
+
+@friendly_errors
+def report(path: Path = typer.Argument(..., help="A run folder, or an experiment folder holding runs.")) -> None:
+    """Rebuild the reports of a run, or of every run of an experiment and their comparison."""
+    if (path / "run_spec.json").exists():
+        for written in report_run(RunDir(path)):
+            console.print(f"wrote {written}")
+        return
+    runs = [RunDir(p) for p in sorted(path.iterdir()) if (p / "run_spec.json").exists()] if path.is_dir() else []
+    if not runs:
+        raise ConfigError(f"{path} is neither a run folder nor an experiment folder",
+                          hint="a run folder holds run_spec.json; an experiment folder holds run folders")
+    for run_dir in runs:
+        report_run(run_dir)
+    with_metrics = [r for r in runs if r.metrics_json.exists()]
+    for written in write_experiment_comparison(path, with_metrics):
+        console.print(f"wrote {written}")

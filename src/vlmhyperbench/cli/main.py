@@ -1,0 +1,29 @@
+"""The ``vlmhb`` command: assembles the command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from .evaluate import evaluate, report
+from .registries import datasets_app, metrics_app, models_app, tasks_app
+from .run import infer, run
+from .validate import validate
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="vlmhb",
+    help="VLMHyperBench: evaluate vision-language models on documents — accuracy, speed, weight.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.command()(run)
+app.command()(infer)
+app.command()(evaluate)
+app.command()(report)
+app.command()(validate)
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(models_app, name="models")
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(tasks_app, name="tasks")

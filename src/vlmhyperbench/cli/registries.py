@@ -1,0 +1,123 @@
+"""``vlmhb models|metrics|tasks list`` and ``vlmhb datasets ...``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ..aggregators import aggregators
+from ..backends import backends
+from ..config import load_catalogue
+from ..datasets import dataset_loaders, load_dataset
+from ..metrics import metrics
+from ..tasks import tasks
+from ._common import console, friendly_errors
+
+__all__ = ["datasets_app", "metrics_app", "models_app", "tasks_app"]
+
+models_app = typer.Typer(help="Model backends and the model catalogue.", no_args_is_help=True)
+metrics_app = typer.Typer(help="Metrics and aggregators.", no_args_is_help=True)
+tasks_app = typer.Typer(help="Tasks (ocr, vqa, kie...).", no_args_is_help=True)
+datasets_app = typer.Typer(help="Dataset layouts, validation and the demo dataset.", no_args_is_help=True)
+
+
+@models_app.command("list")
+@friendly_errors
+def models_list(catalogue: Optional[list[Path]] = typer.Option(None, "--catalogue", "-c",
+                                                               help="Extra catalogue file (YAML or CSV).")) -> None:
+    """Registered backends and catalogue entries."""
+    table = Table(title="backends", title_justify="left")
+    for column in ("name", "version", "from"):
+        table.add_column(column)
+    for entry in backends:
+        table.add_row(entry.name, entry.version or "", entry.origin)
+    console.print(table)
+    table = Table(title="model catalogue", title_justify="left")
+    for column in ("name", "backend", "model id", "description"):
+        table.add_column(column)
+    for item in load_catalogue(list(catalogue or [])).values():
+        table.add_row(item.name, item.backend, item.model_id or "", item.description)
+    console.print(table)
+
+
+@metrics_app.command("list")
+@friendly_errors
+def metrics_list() -> None:
+    """Registered metrics (name@version) and aggregators."""
+    table = Table(title="metrics", title_justify="left")
+    for column in ("name", "version", "better", "options", "description"):
+        table.add_column(column)
+    for entry in metrics:
+        cls = entry.obj
+        options = ", ".join(f"{k}={f.default!r}" for k, f in cls.model_fields.items())
+        table.add_row(entry.name, entry.version or "", "higher" if cls.higher_is_better else "lower", options,
+                      entry.description)
+    console.print(table)
+    table = Table(title="aggregators", title_justify="left")
+    table.add_column("name")
+    table.add_column("description")
+    for entry in aggregators:
+        table.add_row(entry.name, entry.description)
+    console.print(table)
+
+
+@tasks_app.command("list")
+@friendly_errors
+def tasks_list() -> None:
+    """Registered tasks with their default metrics."""
+    table = Table(title="tasks", title_justify="left")
+    for column in ("name", "default metrics", "description"):
+        table.add_column(column)
+    for entry in tasks:
+        table.add_row(entry.name, ", ".join(entry.obj.default_metrics), entry.description)
+    console.print(table)
+
+
+@datasets_app.command("list")
+@friendly_errors
+def datasets_list() -> None:
+    """Dataset layouts (loaders) and the shipped demo dataset."""
+    from .._paths import demo_dataset_path
+
+    table = Table(title="dataset layouts", title_justify="left")
+    for column in ("name", "annotation file", "description"):
+        table.add_column(column)
+    for entry in dataset_loaders:
+        table.add_row(entry.name, entry.obj.annotation_name, entry.description)
+    console.print(table)
+    console.print(f"demo dataset: {demo_dataset_path()}")
+
+
+@datasets_app.command("validate")
+@friendly_errors
+def datasets_validate(path: Path = typer.Argument(..., help="Dataset folder."),
+                      layout: str = typer.Option("auto", help="auto, prototype_csv or jsonl.")) -> None:
+    """Check every row and image of a dataset; print a summary."""
+    data = load_dataset(path, layout=layout)
+    console.print(f"[green]ok[/]: {len(data.samples)} samples, layout {data.layout}, fingerprint {data.fingerprint}")
+    for attribute in ("task", "doc_class", "split"):
+        counts = Counter(getattr(s, attribute) for s in data.samples)
+        console.print(f"  {attribute}: " + ", ".join(f"{k or '—'}={v}" for k, v in sorted(counts.items())))
+
+
+@datasets_app.command("make-demo")
+@friendly_errors
+def datasets_make_demo(
+    out: Path = typer.Argument(..., help="Folder to write the dataset into."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the shipped dataset's)."),
+    n_per_class: int = typer.Option(8, help="Documents per document class."),
+) -> None:
+    """Render the synthetic Russian/English demo documents with full ground truth."""
+    from rich.progress import Progress
+
+    from ..datasets.demo import DEMO_SEED, generate_demo
+
+    with Progress(console=console) as bar:
+        task = bar.add_task("rendering", total=None)
+        path = generate_demo(out, seed=DEMO_SEED if seed is None else seed, n_per_class=n_per_class,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    console.print(f"wrote {path}")

@@ -1,0 +1,68 @@
+"""``vlmhb run`` and ``vlmhb infer``: execute an experiment (or just its inference)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import anyio
+import typer
+from rich.table import Table
+
+from ..orchestrator import ExperimentResult, run_experiment_async
+from ..orchestrator.runner import ALL_STAGES
+from .._paths import demo_experiment_path
+from ._common import EventProgress, console, friendly_errors, setup_logging
+
+__all__ = ["infer", "run"]
+
+ConfigArg = typer.Argument(None, help="Experiment: .yaml/.json or a run-matrix .csv. Omit for the shipped demo.",
+                           show_default=False)
+OutputOpt = typer.Option(None, "--output-dir", "-o", envvar="VLMHB_OUTPUT_DIR",
+                         help="Where runs go (default: the config's output_dir, 'runs').")
+FreshOpt = typer.Option(False, "--fresh", help="Move aside old answers that no longer match the config.")
+RunOpt = typer.Option(None, "--run", help="Only these run names (repeatable).")
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show info logs.")
+
+
+def _execute(config: Optional[Path], output_dir: Optional[Path], fresh: bool, only: Optional[list[str]],
+             verbose: bool, stages: frozenset[str]) -> ExperimentResult:
+    setup_logging(verbose)
+    path = config or demo_experiment_path()
+    with EventProgress() as progress:
+        result = anyio.run(lambda: run_experiment_async(
+            path, fresh=fresh, emit=progress, output_dir=output_dir, stages=stages, only_runs=only))
+    _summary(result)
+    if not result.ok:
+        raise typer.Exit(1)
+    return result
+
+
+def _summary(result: ExperimentResult) -> None:
+    table = Table(title=f"experiment {result.name}", title_justify="left")
+    for column in ("run", "status", "answers ok", "failed", "folder"):
+        table.add_column(column)
+    for run in result.runs:
+        style = "green" if run.status == "completed" else "red"
+        table.add_row(run.run_id, f"[{style}]{run.status}[/]", str(run.counts.get("ok", "")),
+                      str(run.counts.get("failed", "")), str(run.run_dir))
+    console.print(table)
+    comparison = result.root / "comparison.html"
+    if comparison.exists():
+        console.print(f"comparison: {comparison}")
+    if any(r.counts.get("failed") for r in result.runs):
+        console.print("[yellow]some requests failed; run the same command again to retry only those[/]")
+
+
+@friendly_errors
+def run(config: Optional[Path] = ConfigArg, output_dir: Optional[Path] = OutputOpt, fresh: bool = FreshOpt,
+        only: Optional[list[str]] = RunOpt, verbose: bool = VerboseOpt) -> None:
+    """Run an experiment end to end: inference → evaluation → report → comparison."""
+    _execute(config, output_dir, fresh, only, verbose, ALL_STAGES)
+
+
+@friendly_errors
+def infer(config: Optional[Path] = ConfigArg, output_dir: Optional[Path] = OutputOpt, fresh: bool = FreshOpt,
+          only: Optional[list[str]] = RunOpt, verbose: bool = VerboseOpt) -> None:
+    """Run only the inference stage (answers.jsonl) of an experiment's runs."""
+    _execute(config, output_dir, fresh, only, verbose, frozenset({"infer"}))

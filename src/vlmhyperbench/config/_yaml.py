@@ -1,0 +1,64 @@
+"""YAML/JSON documents with the line and column of every key, for located errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..core import ConfigError, SourceLocation, read_text_utf8
+
+__all__ = ["Locator", "load_yaml_with_locations"]
+
+KeyPath = tuple[int | str, ...]
+Locator = Callable[[KeyPath], SourceLocation | None]
+
+
+def _walk(node: yaml.Node, path: KeyPath, marks: dict[KeyPath, tuple[int, int]]) -> None:
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = path + (key_node.value,)
+            _walk(value_node, child, marks)
+            # a scalar's error points at the value; a section's at its key
+            anchor = value_node if isinstance(value_node, yaml.ScalarNode) else key_node
+            marks[child] = (anchor.start_mark.line + 1, anchor.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, path + (index,), marks)
+
+
+def _key_text(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_yaml_with_locations(path: Path) -> tuple[Any, Locator]:
+    """Parse a YAML or JSON file; return the data and a key-path → location function."""
+    text = read_text_utf8(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else SourceLocation(path)
+        raise ConfigError(f"cannot parse: {exc.problem}", location=where,
+                          hint="check indentation and quoting around this place") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"cannot parse: {exc}", location=SourceLocation(path)) from None
+    marks: dict[KeyPath, tuple[int, int]] = {}
+    if node is not None:
+        _walk(node, (), marks)
+
+    def locate(key_path: KeyPath) -> SourceLocation:
+        probe = tuple(key_path)
+        while probe and probe not in marks:
+            probe = probe[:-1]
+        line, column = marks.get(probe, (None, None))
+        return SourceLocation(path, line, column, _key_text(key_path) or None)
+
+    return data, locate

@@ -1,0 +1,134 @@
+"""`ExperimentConfig`: what the user asks for, validated (YAML, JSON or the CSV matrix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..core import GenerationParams
+
+__all__ = [
+    "CatalogueEntry",
+    "DatasetConfig",
+    "ExperimentConfig",
+    "FilterConfig",
+    "ModelRef",
+    "PromptConfig",
+    "RunConfig",
+]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _as_list(value: Any) -> Any:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else value
+
+
+class FilterConfig(_Config):
+    """Keep only samples whose attribute is in the list (an empty list keeps all)."""
+
+    doc_class: list[str] = Field(default_factory=list)
+    question_type: list[str] = Field(default_factory=list)
+    split: list[str] = Field(default_factory=list)
+
+    _lists = field_validator("doc_class", "question_type", "split", mode="before")(_as_list)
+
+
+class DatasetConfig(_Config):
+    """Where the dataset is and which part of it to use."""
+
+    path: Path
+    """Dataset folder; relative paths are resolved against the config file's folder."""
+    layout: str = "auto"
+    """``auto`` (by annotation file), ``prototype_csv`` or ``jsonl``."""
+    filters: FilterConfig = Field(default_factory=FilterConfig)
+
+
+class ModelRef(_Config):
+    """A model: a catalogue entry by name, or a backend with options, or both."""
+
+    name: str | None = None
+    """Catalogue entry (``vlmhb models list``)."""
+    backend: str | None = None
+    """Backend name, when not taken from the catalogue entry."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Backend options; override the catalogue entry's."""
+
+
+class PromptConfig(_Config):
+    """How prompts are chosen (override → collection/mapping → dataset question)."""
+
+    system: str | None = None
+    """System prompt template (Jinja2)."""
+    system_file: Path | None = None
+    """A text file holding the system prompt (the prototype's SystemPrompts/*.txt)."""
+    user: str | None = None
+    """Fixed user prompt template for every sample (overrides the rest)."""
+    collection: Path | None = None
+    """Prompt collection file: prototype CSV or YAML/JSON."""
+    mapping: dict[str, str] = Field(default_factory=dict)
+    """``"<doc_class> <question_type>"`` or ``"<doc_class>"`` → user prompt template."""
+
+
+class RunConfig(_Config):
+    """One run: dataset × task × model × prompts × metrics × aggregators × filters."""
+
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """Run id (folder name); derived from model, dataset and task when omitted."""
+    task: str
+    dataset: DatasetConfig
+    model: ModelRef
+    prompts: PromptConfig = Field(default_factory=PromptConfig)
+    metrics: list[str | dict[str, Any]] | None = None
+    """Metric names or ``{name: ..., <option>: ...}``; the task's defaults when omitted."""
+    aggregators: list[str] = Field(default_factory=lambda: ["by_id", "by_field", "by_doc_class", "general"])
+    generation: GenerationParams = Field(default_factory=GenerationParams)
+    concurrency: int = Field(default=4, ge=1, le=1024)
+    only_evaluate: bool = False
+    """Skip inference; score the answers already in the run directory."""
+    seed: int = 0
+
+    @field_validator("dataset", mode="before")
+    @classmethod
+    def _dataset_path(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+
+class CatalogueEntry(_Config):
+    """A model as the catalogue knows it: backend, id and how to install it."""
+
+    name: str
+    backend: str
+    model_id: str | None = None
+    """Hub id or path; passed as the backend's ``model`` option when it has one."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    family: str | None = None
+    docker_image: str | None = None
+    requirements: list[str] = Field(default_factory=list)
+    trust_remote_code: bool = False
+    description: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExperimentConfig(_Config):
+    """An experiment: a list of runs and where their results go."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    output_dir: Path = Path("runs")
+    """Results go to ``<output_dir>/<name>/<run_id>/`` (relative to the current folder)."""
+    catalogues: list[Path] = Field(default_factory=list)
+    """Extra model catalogue files (YAML or the prototype's CSV)."""
+    models: list[CatalogueEntry] = Field(default_factory=list)
+    """Catalogue entries defined inline."""
+    runs: list[RunConfig] = Field(min_length=1)

@@ -1,0 +1,156 @@
+"""The prototype's CSV run matrix → `ExperimentConfig`.
+
+Columns (``;``, UTF-8 with or without BOM; list columns are Python list literals,
+parsed with `ast.literal_eval`, never `eval`):
+``dataset;task;framework;model_name;system_prompt;prompt_collection;metrics;
+only_evaluate_metrics;metrics_aggregators;filter_doc_class;filter_question_type``.
+
+Paths are looked up as the prototype laid them out, relative to the CSV's folder (or
+``datasets_dir``): ``Datasets/<task>/<dataset>``, ``PromptCollections/<task>/<file>``,
+``SystemPrompts/<file>``; a path that exists as given (relative to the CSV) is used as is.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..aggregators import canonical_aggregator
+from ..core import ConfigError, Problem, SourceLocation, problems_from_validation_error
+from ..datasets.prototype_csv import read_semicolon_csv
+from .catalogue import framework_backend
+from .experiment import ExperimentConfig, RunConfig
+
+__all__ = ["RUN_MATRIX_COLUMNS", "load_run_matrix"]
+
+RUN_MATRIX_COLUMNS = ("dataset", "task", "framework", "model_name", "system_prompt", "prompt_collection",
+                      "metrics", "only_evaluate_metrics", "metrics_aggregators", "filter_doc_class",
+                      "filter_question_type")
+REQUIRED = ("dataset", "task", "framework", "model_name")
+FIELD_COLUMN = {"dataset": "dataset", "task": "task", "model": "model_name", "metrics": "metrics",
+                "aggregators": "metrics_aggregators", "only_evaluate": "only_evaluate_metrics",
+                "prompts": "prompt_collection"}
+
+
+def _list_literal(text: str, where: SourceLocation) -> list[str]:
+    if not text.strip():
+        return []
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        raise ConfigError(f"not a list literal: {text!r}", location=where,
+                          hint="write a Python list of strings, e.g. ['CER', 'WER']") from None
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"expected a list of strings, got {text!r}", location=where,
+                          hint="write a Python list of strings, e.g. ['CER', 'WER']")
+    return list(value)
+
+
+def _bool(text: str, where: SourceLocation) -> bool:
+    value = text.strip().lower()
+    if value in ("", "false", "0", "no"):
+        return False
+    if value in ("true", "1", "yes"):
+        return True
+    raise ConfigError(f"expected True or False, got {text!r}", location=where)
+
+
+def _find(base: Path, candidates: list[Path], what: str, where: SourceLocation) -> Path:
+    for candidate in candidates:
+        path = candidate if candidate.is_absolute() else base / candidate
+        if path.exists():
+            return path.resolve()
+    tried = ", ".join(str(c if c.is_absolute() else base / c) for c in candidates)
+    raise ConfigError(f"{what} not found", location=where, hint=f"looked for: {tried}")
+
+
+def _slug(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)).strip("-.")
+
+
+def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[str, Any]:
+    at = lambda col: SourceLocation(path, line, col)  # noqa: E731
+    task_folder = row["task"].strip()
+    dataset = _find(base, [Path(row["dataset"].strip()), Path("Datasets") / task_folder / row["dataset"].strip()],
+                    f"dataset '{row['dataset']}'", at("dataset"))
+    prompts: dict[str, Any] = {}
+    if row.get("prompt_collection", "").strip():
+        name = row["prompt_collection"].strip()
+        prompts["collection"] = _find(base, [Path(name), Path("PromptCollections") / task_folder / name],
+                                      f"prompt collection '{name}'", at("prompt_collection"))
+    if row.get("system_prompt", "").strip():
+        name = row["system_prompt"].strip()
+        prompts["system_file"] = _find(base, [Path(name), Path("SystemPrompts") / name],
+                                       f"system prompt '{name}'", at("system_prompt"))
+    metrics = [m.strip().lower() for m in _list_literal(row.get("metrics", ""), at("metrics"))]
+    aggregators = [canonical_aggregator(a.strip()) for a in
+                   _list_literal(row.get("metrics_aggregators", ""), at("metrics_aggregators"))]
+    filters = {"doc_class": [row.get("filter_doc_class", "").strip()] if row.get("filter_doc_class", "").strip() else [],
+               "question_type": [row.get("filter_question_type", "").strip()]
+               if row.get("filter_question_type", "").strip() else []}
+    model = row["model_name"].strip()
+    run: dict[str, Any] = {
+        "name": _slug(model, dataset.name, task_folder.lower(),
+                      Path(row.get("prompt_collection", "")).stem, *filters["doc_class"]),
+        "task": task_folder.lower(),
+        "dataset": {"path": str(dataset), "filters": filters},
+        "model": {"name": model, "backend": framework_backend(row["framework"], at("framework"))},
+        "prompts": prompts,
+        "only_evaluate": _bool(row.get("only_evaluate_metrics", ""), at("only_evaluate_metrics")),
+    }
+    if metrics:
+        run["metrics"] = metrics
+    if aggregators:
+        run["aggregators"] = aggregators
+    return run
+
+
+def load_run_matrix(path: Path, *, catalogues: list[Path] | None = None) -> tuple[ExperimentConfig, dict[int, int]]:
+    """Read a run-matrix CSV into an `ExperimentConfig`, plus run index → CSV line."""
+    header, rows = read_semicolon_csv(path)
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c not in RUN_MATRIX_COLUMNS]
+    if missing or unknown:
+        raise ConfigError(
+            (f"missing column(s) {', '.join(missing)}" if missing else "")
+            + ("; " if missing and unknown else "") + (f"unknown column(s) {', '.join(unknown)}" if unknown else ""),
+            location=SourceLocation(path, 1), hint="expected header: " + ";".join(RUN_MATRIX_COLUMNS))
+    base = path.parent.resolve()
+    problems: list[Problem] = []
+    runs: list[dict[str, Any]] = []
+    lines: dict[int, int] = {}
+    for line, row in rows:
+        try:
+            run = _row_to_run(row, line, path, base)
+            RunConfig.model_validate(run)
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        except ValidationError as exc:
+            problems += problems_from_validation_error(
+                exc, locate=lambda loc, ln=line: SourceLocation(path, ln, FIELD_COLUMN.get(str(loc[0]), str(loc[0]))))
+            continue
+        lines[len(runs)] = line
+        runs.append(run)
+    if problems:
+        raise ConfigError(problems=problems)
+    if not runs:
+        raise ConfigError("the run matrix has no rows", location=SourceLocation(path))
+    _dedupe_names(runs)
+    found = [p for p in [base / "vlm_base.csv"] if p.is_file()]
+    config = ExperimentConfig(name=_slug(path.stem) or "experiment", runs=runs,  # type: ignore[arg-type]
+                              catalogues=[*found, *(catalogues or [])])
+    return config, lines
+
+
+def _dedupe_names(runs: list[dict[str, Any]]) -> None:
+    seen: dict[str, int] = {}
+    for run in runs:
+        name = run["name"]
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            run["name"] = f"{name}-{seen[name]}"

@@ -1,0 +1,67 @@
+"""Core types shared by every other package; no heavy imports."""
+
+from ._io import JsonlAppender, atomic_write_text, read_text_utf8, read_json_model, read_jsonl_models, write_json_model
+from .answer import AnswerRecord, ErrorInfo, ErrorKind, PromptRecord, Timings, Usage
+from .contracts import (
+    SCHEMA_VERSION,
+    AggregateRow,
+    DatasetSpec,
+    GenerationParams,
+    Manifest,
+    MetricInfo,
+    MetricsSummary,
+    PluginRef,
+    PromptSpec,
+    RunDir,
+    RunSpec,
+    StageInfo,
+)
+from .errors import (
+    ConfigError,
+    DatasetError,
+    MissingDependency,
+    Problem,
+    SourceLocation,
+    UserError,
+    problems_from_validation_error,
+)
+from .registry import Registry, RegistryEntry, did_you_mean
+from .sample import Sample
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AggregateRow",
+    "AnswerRecord",
+    "ConfigError",
+    "DatasetError",
+    "DatasetSpec",
+    "ErrorInfo",
+    "ErrorKind",
+    "GenerationParams",
+    "JsonlAppender",
+    "Manifest",
+    "MetricInfo",
+    "MetricsSummary",
+    "MissingDependency",
+    "PluginRef",
+    "Problem",
+    "PromptRecord",
+    "PromptSpec",
+    "Registry",
+    "RegistryEntry",
+    "RunDir",
+    "RunSpec",
+    "Sample",
+    "SourceLocation",
+    "StageInfo",
+    "Timings",
+    "Usage",
+    "UserError",
+    "atomic_write_text",
+    "did_you_mean",
+    "problems_from_validation_error",
+    "read_json_model",
+    "read_jsonl_models",
+    "read_text_utf8",
+    "write_json_model",
+]

@@ -1,0 +1,147 @@
+"""Atomic JSON writes and validated JSONL reads/appends: the only file primitives."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import DatasetError, Problem, SourceLocation, problems_from_validation_error
+
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["JsonlAppender", "read_text_utf8", "atomic_write_text", "read_json_model", "read_jsonl_models", "write_json_model"]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_model(path: Path, model: BaseModel) -> None:
+    """Atomically write a pydantic model as indented UTF-8 JSON."""
+    atomic_write_text(path, model.model_dump_json(indent=2) + "\n")
+
+
+def read_json_model(path: Path, cls: type[M]) -> M:
+    """Read and validate a JSON document; errors name the file and key."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{path.name} is missing", location=SourceLocation(path)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"not valid UTF-8 JSON: {exc}", location=SourceLocation(path)) from None
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise DatasetError(problems=problems_from_validation_error(exc, SourceLocation(path))) from None
+
+
+def read_jsonl_models(
+    path: Path, cls: type[M], *, skip_torn_tail: bool = True
+) -> Iterator[tuple[int, M]]:
+    """Yield ``(line_number, record)`` for each non-empty line, validated.
+
+    A last line without a newline that does not parse is a write torn by a kill; it is
+    skipped (with ``skip_torn_tail``) because nothing completed was in it.
+    """
+    with path.open("rb") as fh:
+        raw_lines = fh.read().split(b"\n")
+    problems: list[Problem] = []
+    for number, raw in enumerate(raw_lines, start=1):
+        if not raw.strip():
+            continue
+        is_tail = number == len(raw_lines)
+        try:
+            yield number, cls.model_validate_json(raw)
+        except ValidationError as exc:
+            if is_tail and skip_torn_tail and _is_json_error(exc):
+                return
+            problems.extend(problems_from_validation_error(exc, SourceLocation(path, number)))
+            if len(problems) >= 20:
+                break
+    if problems:
+        raise DatasetError(problems=problems)
+
+
+def _is_json_error(exc: ValidationError) -> bool:
+    return any(e["type"] == "json_invalid" for e in exc.errors())
+
+
+class JsonlAppender:
+    """Appends one record per line and flushes it to disk before returning."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _repair_torn_tail(path)
+        self._fh: IO[str] = path.open("a", encoding="utf-8", newline="\n")
+
+    def append(self, record: BaseModel | dict[str, Any]) -> None:
+        """Write one line and fsync it, so a kill right after loses nothing."""
+        line = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(
+            record, ensure_ascii=False
+        )
+        self._fh.write(line + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        """Close the file."""
+        self._fh.close()
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _repair_torn_tail(path: Path) -> None:
+    """Cut a partial last line (a write interrupted by a kill) before appending."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if data.endswith(b"\n"):
+            return
+        cut = data.rfind(b"\n") + 1
+        fh.seek(cut)
+        fh.truncate()
+
+
+def read_text_utf8(path: Path) -> str:
+    """Read a text file as UTF-8 (BOM allowed) or explain how to convert it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(f"file not found: {path}", hint="check the path") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        guess = "cp1251" if _looks_cp1251(data) else "your encoding"
+        raise DatasetError(
+            f"not UTF-8: byte 0x{data[exc.start]:02x} at byte {exc.start} cannot be decoded",
+            location=SourceLocation(path, line),
+            hint=f"re-save the file as UTF-8, e.g. `iconv -f {guess} -t utf-8 {path.name} > fixed`",
+        ) from None
+
+
+def _looks_cp1251(data: bytes) -> bool:
+    high = [b for b in data if b >= 0xC0]
+    return bool(high) and len(high) > len(data) * 0.05

@@ -1,0 +1,246 @@
+"""The files stages talk through: one model per file, with its reader and writer.
+
+```text
+runs/<experiment>/<run_id>/
+  run_spec.json      RunSpec          planner → every stage (read-only)
+  manifest.json      Manifest         planner creates; each stage adds its section
+  answers.jsonl      AnswerRecord     infer appends + flushes each; evaluate reads
+  metrics/           metrics_by_id.csv, metrics_<aggregator>.csv, metrics.json
+  report/            report.md, report.json, report.html
+  logs/<stage>.log
+```
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._io import JsonlAppender, read_json_model, read_jsonl_models, write_json_model
+from .answer import AnswerRecord
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AggregateRow",
+    "DatasetSpec",
+    "GenerationParams",
+    "Manifest",
+    "MetricInfo",
+    "MetricsSummary",
+    "PluginRef",
+    "PromptSpec",
+    "RunDir",
+    "RunSpec",
+    "StageInfo",
+]
+
+SCHEMA_VERSION = 1
+
+RunStatus = Literal["pending", "running", "completed", "failed"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PluginRef(_Spec):
+    """A registered plugin by name, with its validated options."""
+
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class DatasetSpec(_Spec):
+    """The dataset a run reads, resolved."""
+
+    path: str
+    """Absolute path of the dataset root (the folder holding the annotations)."""
+    layout: str
+    """Loader name: ``prototype_csv`` or ``jsonl``."""
+    fingerprint: str
+    """SHA-256 over the annotation file and every image's bytes."""
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+    """Kept values per sample attribute (doc_class, question_type, split); empty = all."""
+    n_samples: int = 0
+    """Samples after filtering by task and filters."""
+
+
+class GenerationParams(_Spec):
+    """Decoding settings sent with every request; greedy and bounded by default."""
+
+    max_tokens: int = Field(default=1024, ge=1)
+    temperature: float = Field(default=0.0, ge=0.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    seed: int | None = 0
+    stop: list[str] = Field(default_factory=list)
+
+
+class PromptSpec(_Spec):
+    """How prompts are chosen for the run's samples."""
+
+    system: str | None = None
+    """System prompt template (Jinja2), if any."""
+    user: str | None = None
+    """Fixed user prompt template that overrides everything else."""
+    mapping: dict[str, str] = Field(default_factory=dict)
+    """``"<doc_class> <question_type>"`` (or ``"<doc_class>"``) → user prompt template."""
+    mapping_source: str | None = None
+    """File the mapping came from (a prompt collection), for the record."""
+    fingerprint: str = ""
+    """Hash of everything above: answers made with other prompts are not reused."""
+
+
+class RunSpec(_Spec):
+    """One resolved run: everything a stage needs, written by the planner."""
+
+    schema_version: int = SCHEMA_VERSION
+    experiment: str
+    run_id: str
+    task: str
+    dataset: DatasetSpec
+    backend: PluginRef
+    model: str
+    """Model name as shown in reports (catalogue entry or backend model id)."""
+    prompts: PromptSpec
+    generation: GenerationParams = Field(default_factory=GenerationParams)
+    metrics: list[PluginRef]
+    aggregators: list[str]
+    concurrency: int = Field(default=4, ge=1)
+    """Requests in flight at once."""
+    seed: int = 0
+    only_evaluate: bool = False
+    """Skip inference and score the answers already in the run directory."""
+
+
+class StageInfo(BaseModel):
+    """What one stage did."""
+
+    status: RunStatus = "pending"
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+    error: str | None = None
+    log_tail: str | None = None
+
+
+class Manifest(BaseModel):
+    """What actually ran: resolved spec, code and data versions, host, stage timings."""
+
+    schema_version: int = SCHEMA_VERSION
+    experiment: str
+    run_id: str
+    status: RunStatus = "pending"
+    created_at: float = Field(default_factory=time.time)
+    spec: RunSpec
+    registry: dict[str, str] = Field(default_factory=dict)
+    """``kind:name`` → ``module:qualname@version`` of every plugin the run uses."""
+    packages: dict[str, str] = Field(default_factory=dict)
+    git_commit: str | None = None
+    dataset_fingerprint: str = ""
+    seeds: dict[str, int] = Field(default_factory=dict)
+    host: dict[str, Any] = Field(default_factory=dict)
+    stages: dict[str, StageInfo] = Field(default_factory=dict)
+
+
+class MetricInfo(_Spec):
+    """A metric exactly as computed: name, version, options."""
+
+    name: str
+    version: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    higher_is_better: bool
+    pooled: bool = False
+    """Whether aggregates also carry a corpus-level (pooled) value."""
+
+
+class AggregateRow(BaseModel):
+    """One group of an aggregator: its key, size and metric values."""
+
+    group: dict[str, str] = Field(default_factory=dict)
+    n: int
+    values: dict[str, float | None]
+    """Metric name → mean of per-sample values (None when no sample could be scored)."""
+    pooled: dict[str, float | None] = Field(default_factory=dict)
+    """Metric name → corpus value (total edits / total reference length), where defined."""
+
+
+class MetricsSummary(BaseModel):
+    """``metrics/metrics.json``."""
+
+    schema_version: int = SCHEMA_VERSION
+    metrics: list[MetricInfo]
+    n_samples: int
+    """Samples scored (answers present)."""
+    n_errors: int = 0
+    """Samples whose request failed; scored as empty answers."""
+    n_missing: int = 0
+    """Dataset samples with no answer in the answers file (not scored)."""
+    dataset_fingerprint: str = ""
+    answers_file: str = ""
+    aggregates: dict[str, list[AggregateRow]] = Field(default_factory=dict)
+
+
+class RunDir:
+    """The layout of one run directory; nobody else joins these path strings."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    run_spec = property(lambda self: self.root / "run_spec.json")
+    manifest = property(lambda self: self.root / "manifest.json")
+    answers = property(lambda self: self.root / "answers.jsonl")
+    metrics_dir = property(lambda self: self.root / "metrics")
+    metrics_json = property(lambda self: self.root / "metrics" / "metrics.json")
+    report_dir = property(lambda self: self.root / "report")
+    logs_dir = property(lambda self: self.root / "logs")
+
+    def log_file(self, stage: str) -> Path:
+        """``logs/<stage>.log``."""
+        return self.logs_dir / f"{stage}.log"
+
+    def read_spec(self) -> RunSpec:
+        """Read ``run_spec.json``."""
+        return read_json_model(self.run_spec, RunSpec)
+
+    def write_spec(self, spec: RunSpec) -> None:
+        """Write ``run_spec.json`` atomically."""
+        write_json_model(self.run_spec, spec)
+
+    def read_manifest(self) -> Manifest:
+        """Read ``manifest.json``."""
+        return read_json_model(self.manifest, Manifest)
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        """Write ``manifest.json`` atomically."""
+        write_json_model(self.manifest, manifest)
+
+    def read_answers(self) -> list[AnswerRecord]:
+        """Every record of ``answers.jsonl`` in file order (empty when absent)."""
+        if not self.answers.exists():
+            return []
+        return [rec for _, rec in read_jsonl_models(self.answers, AnswerRecord)]
+
+    def latest_answers(self) -> dict[str, AnswerRecord]:
+        """The last record per sample id: a success wins over earlier failures."""
+        latest: dict[str, AnswerRecord] = {}
+        for rec in self.read_answers():
+            previous = latest.get(rec.sample_id)
+            if previous is None or not previous.ok or rec.ok:
+                latest[rec.sample_id] = rec
+        return latest
+
+    def answers_appender(self) -> JsonlAppender:
+        """An appender on ``answers.jsonl``."""
+        return JsonlAppender(self.answers)
+
+    def read_metrics(self) -> MetricsSummary:
+        """Read ``metrics/metrics.json``."""
+        return read_json_model(self.metrics_json, MetricsSummary)
+
+    def write_metrics(self, summary: MetricsSummary) -> None:
+        """Write ``metrics/metrics.json`` atomically."""
+        write_json_model(self.metrics_json, summary)

@@ -1,0 +1,91 @@
+"""The `Metric` interface, `Score`, and the metric registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..core import ConfigError, MetricInfo, PluginRef, Registry, Sample, SourceLocation
+from ..core import problems_from_validation_error
+
+__all__ = ["Metric", "Score", "build_metric", "metrics", "register_metric"]
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One sample's value for one metric.
+
+    ``value`` is None when the metric does not apply (no reference) or the answer is
+    invalid (``invalid`` says why). ``num``/``den`` carry the parts of a pooled
+    (corpus-level) value: e.g. edit operations and reference length for CER.
+    """
+
+    value: float | None
+    num: float | None = None
+    den: float | None = None
+    invalid: str | None = None
+
+
+class Metric(BaseModel):
+    """A per-sample metric. Options are the pydantic fields of the subclass."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    higher_is_better: ClassVar[bool]
+    pooled: ClassVar[bool] = False
+    """Whether ``num``/``den`` are filled and a corpus value is meaningful."""
+
+    def score(self, answer: str, sample: Sample) -> Score:
+        """Score one answer against ``sample.answers`` (the references)."""
+        raise NotImplementedError
+
+    def info(self) -> MetricInfo:
+        """Name, version and options, as recorded in metrics.json and manifests."""
+        return MetricInfo(
+            name=self.name,
+            version=self.version,
+            options=self.model_dump(mode="json"),
+            higher_is_better=self.higher_is_better,
+            pooled=self.pooled,
+        )
+
+
+metrics: Registry[type[Metric]] = Registry(
+    "metrics",
+    builtins=("vlmhyperbench.metrics.text", "vlmhyperbench.metrics.anls", "vlmhyperbench.metrics.match"),
+    list_command="vlmhb metrics list",
+)
+
+M = TypeVar("M", bound=type[Metric])
+
+
+def register_metric(name: str, *, version: str, higher_is_better: bool, pooled: bool = False) -> Callable[[M], M]:
+    """Register a `Metric` subclass under ``name`` with its version."""
+
+    def decorator(cls: M) -> M:
+        cls.name = name
+        cls.version = version
+        cls.higher_is_better = higher_is_better
+        cls.pooled = pooled
+        return metrics.register(name, version=version)(cls)
+
+    return decorator
+
+
+def build_metric(ref: PluginRef | str | dict[str, Any], location: SourceLocation | None = None) -> Metric:
+    """Instantiate a metric from a name or ``{name: ..., <option>: ...}``; errors are located."""
+    if isinstance(ref, str):
+        ref = PluginRef(name=ref)
+    elif isinstance(ref, dict):
+        ref = PluginRef(name=ref["name"], options={k: v for k, v in ref.items() if k != "name"})
+    cls = metrics.get(ref.name, location)
+    try:
+        return cls(**ref.options)
+    except ValidationError as exc:
+        base = (location or SourceLocation()).with_key(ref.name)
+        raise ConfigError(problems=problems_from_validation_error(exc, base)) from None

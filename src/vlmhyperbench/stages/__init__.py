@@ -1,0 +1,1 @@
+"""Stages: infer, evaluate, report. Each reads its run directory and writes only into it."""

@@ -1,0 +1,105 @@
+"""Answers files a user may bring: our JSONL, minimal JSONL, or the prototype CSV."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core import AnswerRecord, DatasetError, Problem, SourceLocation, read_text_utf8
+
+__all__ = ["LoadedAnswer", "read_answers_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedAnswer:
+    """An answer to score: text (None when the request failed) and where it came from."""
+
+    sample_id: str
+    answer: str | None
+    error: str | None
+    line: int
+    record: AnswerRecord | None = None
+
+
+def read_answers_file(path: Path) -> dict[str, LoadedAnswer]:
+    """Answers by sample id.
+
+    - ``.jsonl``: one object per line with ``sample_id`` and ``answer`` (null when
+      ``error`` is set); extra keys are kept if the line is a full `AnswerRecord`. A
+      sample id seen more than once keeps its last successful answer (a resumed run
+      appends retries).
+    - ``.csv``: the prototype's ``id;model_answer`` (``;``, UTF-8 with or without BOM).
+    """
+    if not path.is_file():
+        raise DatasetError(f"answers file not found: {path}", hint="pass answers.jsonl or an id;model_answer CSV")
+    if path.suffix.lower() == ".csv":
+        return _read_csv(path)
+    return _read_jsonl(path)
+
+
+def _read_jsonl(path: Path) -> dict[str, LoadedAnswer]:
+    answers: dict[str, LoadedAnswer] = {}
+    problems: list[Problem] = []
+    lines = read_text_utf8(path).split("\n")
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            if number == len(lines):  # torn last line of a killed writer
+                break
+            problems.append(Problem(SourceLocation(path, number, exc.colno), f"not valid JSON: {exc.msg}"))
+            continue
+        loaded = _from_object(data, number, path, problems)
+        if loaded is None:
+            continue
+        previous = answers.get(loaded.sample_id)
+        if previous is None or previous.answer is None or loaded.answer is not None:
+            answers[loaded.sample_id] = loaded
+    if problems:
+        raise DatasetError(problems=problems[:50])
+    return answers
+
+
+def _from_object(data: object, number: int, path: Path, problems: list[Problem]) -> LoadedAnswer | None:
+    where = SourceLocation(path, number)
+    if not isinstance(data, dict):
+        problems.append(Problem(where, "expected a JSON object"))
+        return None
+    if "sample_id" not in data:
+        problems.append(Problem(where.with_key("sample_id"), "field 'sample_id' is missing",
+                                "each line needs sample_id and answer"))
+        return None
+    answer = data.get("answer")
+    if answer is not None and not isinstance(answer, str):
+        problems.append(Problem(where.with_key("answer"), f"expected a string or null, got {type(answer).__name__}"))
+        return None
+    record = None
+    try:
+        record = AnswerRecord.model_validate(data)
+    except ValueError:
+        pass
+    error = data.get("error")
+    message = (error.get("message") if isinstance(error, dict) else str(error)) if error else None
+    if answer is None and message is None:
+        message = "no answer"
+    return LoadedAnswer(str(data["sample_id"]), answer, message, number, record)
+
+
+def _read_csv(path: Path) -> dict[str, LoadedAnswer]:
+    from ..datasets.prototype_csv import read_semicolon_csv
+
+    header, rows = read_semicolon_csv(path)
+    if "id" not in header or "model_answer" not in header:
+        raise DatasetError(f"expected columns id;model_answer, found {';'.join(header)}",
+                           location=SourceLocation(path, 1), hint="the prototype's answers CSV is id;model_answer")
+    answers: dict[str, LoadedAnswer] = {}
+    for line, row in rows:
+        sample_id = row["id"].strip()
+        if sample_id in answers:
+            raise DatasetError(f"duplicate id '{sample_id}' (first on line {answers[sample_id].line})",
+                               location=SourceLocation(path, line, "id"))
+        answers[sample_id] = LoadedAnswer(sample_id, row["model_answer"], None, line)
+    return answers

@@ -1,0 +1,89 @@
+"""Inference stage: ask the backend about every sample not yet answered, append answers.
+
+Each answer is appended to ``answers.jsonl`` and flushed as soon as it completes, so a
+killed run loses nothing that finished. Running again resumes: samples with an answer
+are skipped, failed ones are requested again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import anyio
+
+from ..backends import GenerationRequest, ModelBackend
+from ..core import AnswerRecord, ConfigError, ErrorInfo, RunDir, RunSpec, Sample
+from ..prompts import PromptManager
+from ..tasks import tasks
+
+__all__ = ["InferenceResult", "run_inference"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class InferenceResult:
+    """Counts of one inference pass."""
+
+    total: int
+    skipped: int
+    """Already answered before this pass."""
+    ok: int
+    failed: int
+
+
+def _request(sample: Sample, spec: RunSpec, prompts: PromptManager) -> tuple[GenerationRequest, AnswerRecord | None]:
+    prompt = prompts.resolve(sample)
+    req = GenerationRequest(
+        sample_id=sample.id, images=sample.images, user=prompt.user, system=prompt.system,
+        params=spec.generation, json_schema=sample.json_schema, task=sample.task,
+        hints={"doc_class": sample.doc_class, "question_type": sample.question_type},
+    )
+    return req, AnswerRecord(sample_id=sample.id, answer=None, prompt=prompt)
+
+
+async def run_inference(
+    run_dir: RunDir, spec: RunSpec, samples: Sequence[Sample], backend: ModelBackend,
+    progress: Progress | None = None,
+) -> InferenceResult:
+    """Answer every sample without a successful answer; the backend must be started."""
+    done = {sid for sid, rec in run_dir.latest_answers().items() if rec.ok}
+    todo = [s for s in samples if s.id not in done]
+    prompts = PromptManager(spec.prompts, tasks.get(spec.task))
+    limiter = anyio.CapacityLimiter(spec.concurrency)
+    counts = {"ok": 0, "failed": 0}
+    finished = len(samples) - len(todo)
+    if progress:
+        progress(finished, len(samples))
+
+    async def one(sample: Sample, appender) -> None:  # type: ignore[no-untyped-def]
+        nonlocal finished
+        async with limiter:
+            try:
+                request, template = _request(sample, spec, prompts)
+            except ConfigError as exc:
+                record = AnswerRecord(sample_id=sample.id, answer=None, backend=backend.name,
+                                      error=ErrorInfo(kind="config", message=exc.render(), retryable=False))
+            else:
+                result = await backend.generate(request)
+                assert template is not None
+                record = template.model_copy(update={
+                    "answer": result.text if result.error is None else None, "error": result.error,
+                    "usage": result.usage, "timings": result.timings, "finish_reason": result.finish_reason,
+                    "model": backend.model_label(), "backend": backend.name, "extra": result.extra,
+                })
+            appender.append(AnswerRecord.model_validate(record.model_dump()))
+            counts["ok" if record.ok else "failed"] += 1
+            finished += 1
+            if progress:
+                progress(finished, len(samples))
+
+    with run_dir.answers_appender() as appender:
+        async with anyio.create_task_group() as tg:
+            for sample in todo:
+                tg.start_soon(one, sample, appender)
+    return InferenceResult(len(samples), len(samples) - len(todo), counts["ok"], counts["failed"])

@@ -1,0 +1,5 @@
+"""Tasks: what is asked of the model, its default prompt, parser and metrics."""
+
+from ._base import ParsedAnswer, Task, parse_json_answer, tasks
+
+__all__ = ["ParsedAnswer", "Task", "parse_json_answer", "tasks"]
