@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import TimeRemainingColumn
 
@@ -34,7 +35,7 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except UserError as exc:
             for problem in exc.problems:
-                err_console.print(f"[bold red]error:[/] {problem.render()}", highlight=False, markup=True)
+                err_console.print(f"[bold red]error:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]: completed answers are kept; run the same command to resume")
@@ -81,4 +82,5 @@ class EventProgress:
             self.progress.update(self._tasks[key], total=total, completed=total if event.text == "completed"
                                  else task.completed, description=f"{event.stage} [{event.text}]")
         elif event.kind == "run_failed":
-            self.progress.console.print(f"[bold red]run {event.run_id} failed:[/] {event.text}", highlight=False)
+            self.progress.console.print(f"[bold red]run {escape(event.run_id)} failed:[/] {escape(event.text)}",
+                                       highlight=False, soft_wrap=True)

@@ -13,21 +13,24 @@ from ..core import ConfigError, SourceLocation, read_text_utf8
 __all__ = ["Locator", "load_yaml_with_locations"]
 
 KeyPath = tuple[int | str, ...]
-Locator = Callable[[KeyPath], SourceLocation | None]
+Locator = Callable[..., SourceLocation | None]
+"""``locate(key_path, at_key=False)``: where a value (or, with ``at_key``, its key) is."""
 
 
-def _walk(node: yaml.Node, path: KeyPath, marks: dict[KeyPath, tuple[int, int]]) -> None:
+def _walk(node: yaml.Node, path: KeyPath, marks: dict[KeyPath, tuple[int, int]],
+          key_marks: dict[KeyPath, tuple[int, int]]) -> None:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = path + (key_node.value,)
-            _walk(value_node, child, marks)
+            _walk(value_node, child, marks, key_marks)
+            key_marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             # a scalar's error points at the value; a section's at its key
-            anchor = value_node if isinstance(value_node, yaml.ScalarNode) else key_node
-            marks[child] = (anchor.start_mark.line + 1, anchor.start_mark.column + 1)
+            if not isinstance(value_node, yaml.ScalarNode):
+                marks[child] = key_marks[child]
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, path + (index,), marks)
+            _walk(item, path + (index,), marks, key_marks)
 
 
 def _key_text(path: KeyPath) -> str:
@@ -51,11 +54,15 @@ def load_yaml_with_locations(path: Path) -> tuple[Any, Locator]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"cannot parse: {exc}", location=SourceLocation(path)) from None
     marks: dict[KeyPath, tuple[int, int]] = {}
+    key_marks: dict[KeyPath, tuple[int, int]] = {}
     if node is not None:
-        _walk(node, (), marks)
+        _walk(node, (), marks, key_marks)
 
-    def locate(key_path: KeyPath) -> SourceLocation:
+    def locate(key_path: KeyPath, at_key: bool = False) -> SourceLocation:
         probe = tuple(key_path)
+        if at_key and probe in key_marks:
+            line, column = key_marks[probe]
+            return SourceLocation(path, line, column, _key_text(key_path) or None)
         while probe and probe not in marks:
             probe = probe[:-1]
         line, column = marks.get(probe, (None, None))

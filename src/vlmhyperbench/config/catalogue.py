@@ -75,7 +75,7 @@ def load_catalogue_file(path: Path) -> list[CatalogueEntry]:
             entries.append(CatalogueEntry.model_validate(item))
         except ValidationError as exc:
             problems += problems_from_validation_error(
-                exc, locate=lambda loc, i=index: locate(("models", i, *loc)))
+                exc, locate=lambda loc, at_key=False, i=index: locate(("models", i, *loc), at_key))
     if problems:
         raise ConfigError(problems=problems)
     return entries

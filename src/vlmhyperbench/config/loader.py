@@ -35,11 +35,13 @@ def load_experiment(path: Path | str, *, catalogues: list[Path] | None = None) -
     if suffix == ".csv":
         config, lines = load_run_matrix(path, catalogues=catalogues)
 
-        def locate_csv(key: KeyPath) -> SourceLocation:
+        def locate_csv(key: KeyPath, at_key: bool = False) -> SourceLocation:
             if len(key) >= 2 and key[0] == "runs" and isinstance(key[1], int):
+                field = str(key[2]) if len(key) > 2 else ""
                 column = {"metrics": "metrics", "aggregators": "metrics_aggregators", "task": "task",
-                          "model": "model_name", "dataset": "dataset"}.get(str(key[2]) if len(key) > 2 else "", None)
-                return SourceLocation(path, lines.get(key[1]), column)
+                          "model": "model_name", "dataset": "dataset", "prompts": "prompt_collection"}.get(field)
+                rest = ".".join(str(k) for k in key[2:]) if len(key) > 3 else None
+                return SourceLocation(path, lines.get(key[1]), column, rest)
             return SourceLocation(path)
 
         return LoadedExperiment(config, path, path.parent.resolve(), locate_csv)

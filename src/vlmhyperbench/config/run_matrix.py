@@ -132,7 +132,7 @@ def load_run_matrix(path: Path, *, catalogues: list[Path] | None = None) -> tupl
             continue
         except ValidationError as exc:
             problems += problems_from_validation_error(
-                exc, locate=lambda loc, ln=line: SourceLocation(path, ln, FIELD_COLUMN.get(str(loc[0]), str(loc[0]))))
+                exc, locate=lambda loc, at_key=False, ln=line: SourceLocation(path, ln, FIELD_COLUMN.get(str(loc[0]), str(loc[0]))))
             continue
         lines[len(runs)] = line
         runs.append(run)

@@ -143,5 +143,9 @@ def read_text_utf8(path: Path) -> str:
 
 
 def _looks_cp1251(data: bytes) -> bool:
-    high = [b for b in data if b >= 0xC0]
-    return bool(high) and len(high) > len(data) * 0.05
+    high = bytes(b for b in data if b >= 0x80)
+    if not high:
+        return False
+    text = high.decode("cp1251", errors="replace")
+    cyrillic = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
+    return cyrillic >= 0.8 * len(text)

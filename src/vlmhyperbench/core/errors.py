@@ -132,15 +132,16 @@ def problems_from_validation_error(
     Args:
         err: The validation error.
         base: Location of the validated object (file, line, key prefix).
-        locate: Optional callable ``(key_path: tuple) -> SourceLocation | None`` that maps
-            a pydantic ``loc`` to a precise place, e.g. a YAML node's line and column.
+        locate: Optional callable ``(key_path: tuple, at_key: bool) -> SourceLocation | None``
+            mapping a pydantic ``loc`` to a precise place, e.g. a YAML node's line and
+            column (``at_key``: the key itself, for unknown keys).
     """
     problems: list[Problem] = []
     for item in err.errors(include_url=False):
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         where: SourceLocation | None = None
         if callable(locate):
-            where = locate(loc)
+            where = locate(loc, item["type"] == "extra_forbidden")
         if where is None:
             where = base or SourceLocation()
             if loc:

@@ -65,7 +65,7 @@ class _Planner:
         return path if path.is_absolute() else (self.base / path).resolve()
 
     def at(self, *key: Any) -> SourceLocation | None:
-        return self.loaded.locate(key)
+        return self.loaded.locate(key)  # type: ignore[no-any-return]
 
     def model(self, i: int, run: RunConfig) -> tuple[ModelBackend, str, CatalogueEntry | None]:
         ref = run.model
@@ -92,7 +92,7 @@ class _Planner:
             backend = cls(**options)
         except ValidationError as exc:
             raise ConfigError(problems=problems_from_validation_error(
-                exc, locate=lambda loc: self.at("runs", i, "model", "options", *loc))) from None
+                exc, locate=lambda loc, at_key=False: self.loaded.locate(("runs", i, "model", "options", *loc), at_key))) from None
         return backend, (entry.name if entry else backend.model_label()), entry
 
     def dataset(self, i: int, run: RunConfig) -> tuple[Dataset, list[Sample]]:

@@ -1,0 +1,162 @@
+"""The whole pipeline against a real local chat-completions server with SSE streaming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.factories import make_kie_dataset, write_experiment
+from tests.support.openai_server import ScriptedOpenAIServer
+from vlmhyperbench.core import RunDir
+from vlmhyperbench.orchestrator import run_experiment
+
+ANSWERS = {"s-001": "ИВАНОВ", "s-002": "Пётр", "s-003": "ИНН 7707083893"}
+
+
+def run(cfg: Path, **kwargs):  # type: ignore[no-untyped-def]
+    return run_experiment(cfg, **kwargs)
+
+
+def test_end_to_end_streaming_run(tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path) -> None:
+    openai_server.answers = dict(ANSWERS)
+    openai_server.first_token_delay = 0.05
+    openai_server.token_delay = 0.01
+    result = run(write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url))
+    assert result.ok, result.runs
+    run_dir = RunDir(result.runs[0].run_dir)
+    records = run_dir.read_answers()
+    assert sorted(r.sample_id for r in records) == ["s-001", "s-002", "s-003"]
+    rec = {r.sample_id: r for r in records}["s-001"]
+    assert rec.answer == "ИВАНОВ" and rec.prompt.user == "Какая фамилия?" and rec.prompt.source == "question"
+    assert rec.usage.source == "server" and rec.usage.completion_tokens == 1
+    assert rec.timings.ttft_s >= 0.05 and rec.timings.latency_s >= rec.timings.ttft_s
+    body = openai_server.requests[0].body
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert openai_server.requests[0].image_count == 1
+    by_id = (run_dir.metrics_dir / "metrics_by_id.csv").read_text().splitlines()
+    assert by_id[0] == "sample_id,anls,exact_match,cer"
+    summary = json.loads(run_dir.metrics_json.read_text())
+    general = summary["aggregates"]["general"][0]["values"]
+    assert general["exact_match"] == pytest.approx(1 / 3)  # "Пётр" ≠ "ПЁТР"? equal after lower → 2/3? see below
+    manifest = run_dir.read_manifest()
+    assert manifest.status == "completed" and manifest.dataset_fingerprint.startswith("sha256:")
+    assert manifest.stages["infer"].counts == {"total": 3, "skipped": 0, "ok": 3, "failed": 0}
+    assert "metric:anls" in manifest.registry and manifest.packages["vlmhyperbench"]
+
+
+def test_429_500_and_timeouts_are_retried(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
+                                          tmp_path: Path) -> None:
+    openai_server.answers = dict(ANSWERS)
+    openai_server.fail_with(429, sample_ids={"s-001"}, times=1, retry_after=0.05)
+    openai_server.fail_with(500, sample_ids={"s-002"}, times=2)
+    openai_server.hang(sample_ids={"s-003"}, times=1)
+    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url,
+                           extra_options={"timeout_s": 1.0})
+    result = run(cfg)
+    assert result.ok
+    records = {r.sample_id: r for r in RunDir(result.runs[0].run_dir).read_answers()}
+    assert all(r.ok for r in records.values())
+    assert records["s-001"].extra["attempts"] == 2
+    assert records["s-002"].extra["attempts"] == 3
+    assert records["s-003"].extra["attempts"] == 2
+    assert openai_server.all_sample_ids.count("s-002") == 3
+
+
+def test_dropped_stream_and_malformed_sse_are_retried(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
+                                                     tmp_path: Path) -> None:
+    openai_server.answers = {"s-001": "один два три", "s-002": "x", "s-003": "y"}
+    openai_server.drop_stream(sample_ids={"s-001"}, times=1, after_tokens=1)
+    openai_server.malformed_sse(sample_ids={"s-002"}, times=1)
+    result = run(write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url))
+    records = {r.sample_id: r for r in RunDir(result.runs[0].run_dir).read_answers()}
+    assert records["s-001"].answer == "один два три" and records["s-001"].extra["attempts"] == 2
+    assert records["s-002"].answer == "x" and records["s-002"].extra["attempts"] == 2
+
+
+def test_resume_requests_only_failed_samples(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
+                                             tmp_path: Path) -> None:
+    openai_server.answers = dict(ANSWERS)
+    openai_server.fail_with(500, sample_ids={"s-002"})
+    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url,
+                           extra_options={"max_attempts": 2})
+    first = run(cfg)
+    run_dir = RunDir(first.runs[0].run_dir)
+    failed = run_dir.latest_answers()["s-002"]
+    assert failed.answer is None and failed.error.kind == "http" and failed.error.status == 500
+    assert failed.error.attempts == 2
+    assert first.runs[0].counts["failed"] == 1
+    openai_server.clear(requests=True)
+    second = run(cfg)
+    assert openai_server.requested_sample_ids == ["s-002"]
+    assert second.runs[0].counts == {"total": 3, "skipped": 2, "ok": 1, "failed": 0}
+    assert all(r.ok for r in run_dir.latest_answers().values())
+
+
+def test_unreachable_endpoint_fails_the_run_clearly(tiny_dataset: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run(write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=f"http://127.0.0.1:{port}/v1"))
+    (outcome,) = result.runs
+    assert outcome.status == "failed"
+    assert f"cannot reach the OpenAI-compatible endpoint http://127.0.0.1:{port}/v1" in outcome.error
+    manifest = RunDir(outcome.run_dir).read_manifest()
+    assert manifest.status == "failed" and manifest.stages["infer"].status == "failed"
+
+
+def test_changed_prompts_refuse_old_answers(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
+                                            tmp_path: Path) -> None:
+    import yaml
+
+    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url)
+    assert run(cfg).ok
+    data = yaml.safe_load(cfg.read_text("utf-8"))
+    data["runs"][0]["prompts"] = {"user": "Ответь: {{ question }}"}
+    cfg.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    result = run(cfg)
+    assert not result.ok and "different prompts" in result.runs[0].error
+    result = run(cfg, fresh=True)
+    assert result.ok
+    assert list(tmp_path.glob("runs/exp/r1.old-*")), "old answers are moved aside, not deleted"
+
+
+def test_api_key_is_sent_but_never_written(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
+                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-test-7f3a9c1e5b"
+    monkeypatch.setenv("VLMHB_TEST_KEY", secret)
+    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url,
+                           extra_options={"api_key_env": "VLMHB_TEST_KEY"})
+    result = run(cfg)
+    assert result.ok
+    assert openai_server.requests[0].headers["authorization"] == f"Bearer {secret}"
+    for path in result.root.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text("utf-8", errors="replace"), path
+    monkeypatch.delenv("VLMHB_TEST_KEY")
+    result = run(cfg, fresh=True)
+    assert "environment variable VLMHB_TEST_KEY is not set" in result.runs[0].error
+
+
+def test_invalid_json_where_json_is_expected_is_counted_not_fatal(openai_server: ScriptedOpenAIServer,
+                                                                  tmp_path: Path) -> None:
+    dataset = make_kie_dataset(tmp_path / "kie")
+    openai_server.default_answer = '{"inn": "7707083893", "kpp": '
+    cfg = write_experiment(tmp_path / "e.yaml", dataset, base_url=openai_server.url, task="kie",
+                           metrics=["anls", "cer"])
+    result = run(cfg)
+    assert result.ok
+    body = openai_server.requests[0].body
+    assert body["response_format"]["type"] == "json_schema"
+    run_dir = RunDir(result.runs[0].run_dir)
+    (row,) = [json.loads(line) for line in (run_dir.metrics_dir / "samples.jsonl").read_text().splitlines()]
+    assert row["invalid"].startswith("invalid JSON") and row["scores"]["anls"] == 0.0
+    assert row["answer"] == '{"inn": "7707083893", "kpp": '  # the raw answer is kept
+    openai_server.default_answer = '```json\n{"kpp": "770701001", "inn": "7707083893"}\n```'
+    result = run(cfg, fresh=True)
+    (row,) = [json.loads(line) for line in (RunDir(result.runs[0].run_dir).metrics_dir / "samples.jsonl")
+              .read_text().splitlines()]
+    assert row["invalid"] is None and row["scores"]["anls"] == 1.0
