@@ -39,7 +39,7 @@ def test_end_to_end_streaming_run(tiny_dataset: Path, openai_server: ScriptedOpe
     assert by_id[0] == "sample_id,anls,exact_match,cer"
     summary = json.loads(run_dir.metrics_json.read_text())
     general = summary["aggregates"]["general"][0]["values"]
-    assert general["exact_match"] == pytest.approx(1 / 3)  # "Пётр" ≠ "ПЁТР"? equal after lower → 2/3? see below
+    assert general["exact_match"] == pytest.approx(2 / 3)  # "Пётр" equals "ПЁТР" after lower; "ИНН …" does not
     manifest = run_dir.read_manifest()
     assert manifest.status == "completed" and manifest.dataset_fingerprint.startswith("sha256:")
     assert manifest.stages["infer"].counts == {"total": 3, "skipped": 0, "ok": 3, "failed": 0}

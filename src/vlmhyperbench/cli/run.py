@@ -20,7 +20,7 @@ ConfigArg = typer.Argument(None, help="Experiment: .yaml/.json or a run-matrix .
                            show_default=False)
 OutputOpt = typer.Option(None, "--output-dir", "-o", envvar="VLMHB_OUTPUT_DIR",
                          help="Where runs go (default: the config's output_dir, 'runs').")
-FreshOpt = typer.Option(False, "--fresh", help="Move aside old answers that no longer match the config.")
+FreshOpt = typer.Option(False, "--fresh", help="Start the runs again: move their old folders aside (nothing is deleted).")
 RunOpt = typer.Option(None, "--run", help="Only these run names (repeatable).")
 VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show info logs.")
 

@@ -66,21 +66,24 @@ def _resume_view(spec: RunSpec) -> dict[str, object]:
 
 
 def _prepare(run_dir: RunDir, spec: RunSpec, fresh: bool) -> None:
+    """Refuse answers made with another config; with ``fresh``, move the old run aside."""
+    if not run_dir.root.exists():
+        return
+    if fresh:
+        aside = run_dir.root.with_name(f"{run_dir.root.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
+        run_dir.root.rename(aside)
+        logger.warning("moved the old run %s aside to %s", spec.run_id, aside)
+        return
     if not run_dir.run_spec.exists():
         return
-    old = run_dir.read_spec()
-    if _resume_view(old) == _resume_view(spec):
-        return
-    changed = [k for k in RESUME_KEYS if _resume_view(old)[k] != _resume_view(spec)[k]]
-    if not fresh:
+    old, new = _resume_view(run_dir.read_spec()), _resume_view(spec)
+    changed = [k for k in RESUME_KEYS if old[k] != new[k]]
+    if changed:
         raise ConfigError(
             f"run '{spec.run_id}' in {run_dir.root} was made with a different {', '.join(changed)}",
-            hint="its answers cannot be reused; rerun with --fresh to move them aside, "
+            hint="its answers cannot be reused; rerun with --fresh to move them aside and start again, "
                  "or give the run another name",
         )
-    aside = run_dir.root.with_name(f"{run_dir.root.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
-    run_dir.root.rename(aside)
-    logger.warning("moved the old run %s aside to %s", spec.run_id, aside)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,13 @@
+"""Synthetic demo dataset: Russian and English documents drawn with Pillow.
+
+``generate_demo(out_dir)`` writes ``annotation.jsonl``, page images and a
+README; the shipped copy lives in the ``data/`` folder next to this module
+and was generated with :data:`DEMO_SEED`.
+"""
+
+from __future__ import annotations
+
+from ._generator import DEMO_SEED, generate_demo
+from ._render import find_font
+
+__all__ = ["DEMO_SEED", "find_font", "generate_demo"]

@@ -1,0 +1,295 @@
+"""Deterministic generation of the synthetic demo dataset (images + annotation.jsonl)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ._degrade import apply_degradations, choose_degradations
+from ._documents import Document
+from ._invoices import build_invoice, build_invoice_en, build_receipt
+from ._personal import build_inn, build_passport, build_snils
+from ._render import render
+
+__all__ = ["BUILDERS", "DEMO_SEED", "build_documents", "document_samples", "generate_demo"]
+
+DEMO_SEED = 1234
+"""Seed of the shipped copy of the demo dataset."""
+
+BUILDERS: dict[str, Callable[[random.Random, str], Document]] = {
+    "passport": build_passport,
+    "invoice": build_invoice,
+    "receipt": build_receipt,
+    "snils": build_snils,
+    "inn": build_inn,
+    "invoice_en": build_invoice_en,
+}
+"""Document class to builder, in generation order."""
+
+_OCR_QUESTION = {
+    "ru": "Распознай весь текст на изображении.",
+    "en": "Transcribe all text in the image.",
+}
+_KIE_QUESTION = {
+    "ru": "Извлеки из документа поля и верни только JSON-объект с ключами: {keys}. "
+    "Значения переписывай точно так, как они напечатаны.",
+    "en": "Extract the fields from the document and return only a JSON object with the keys: "
+    "{keys}. Copy the values exactly as printed.",
+}
+
+
+def build_documents(seed: int, n_per_class: int) -> list[Document]:
+    """Build the documents of every class; document ``k`` depends only on seed, class and k.
+
+    Args:
+        seed: Dataset seed.
+        n_per_class: Number of documents per class.
+
+    Returns:
+        Documents ordered by class, then number.
+    """
+    docs = []
+    for doc_class, builder in BUILDERS.items():
+        for k in range(1, n_per_class + 1):
+            doc_id = f"{doc_class}-{k:03d}"
+            doc = builder(random.Random(f"{seed}:{doc_id}"), doc_id)
+            _validate(doc)
+            docs.append(doc)
+    return docs
+
+
+def _validate(doc: Document) -> None:
+    """Check the invariants the annotations rely on."""
+    labels = [f.label for f in doc.fields]
+    if not 4 <= len(doc.fields) <= 8 or len(set(labels)) != len(labels):
+        raise ValueError(f"{doc.doc_id}: need 4-8 fields with unique labels, got {labels}")
+    lines = {line.text for line in doc.lines}
+    for f in doc.fields:
+        if f"{f.label}: {f.value}" not in lines:
+            raise ValueError(f"{doc.doc_id}: field {f.key!r} is not drawn as 'label: value'")
+
+
+def json_schema(doc: Document) -> dict[str, Any]:
+    """JSON Schema of the document's fields (all strings, all required)."""
+    return {
+        "type": "object",
+        "title": doc.title,
+        "properties": {
+            f.key: {"type": "string", "title": f.label, "description": f.description}
+            for f in doc.fields
+        },
+        "required": [f.key for f in doc.fields],
+        "additionalProperties": False,
+    }
+
+
+def document_samples(
+    doc: Document,
+    image: str,
+    split: str,
+    seed: int,
+    degradation: list[dict[str, Any]] | None = None,
+    doc_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Build the ocr, vqa and kie samples of one document image.
+
+    Args:
+        doc: The rendered document.
+        image: Image path relative to the dataset root.
+        split: ``clean`` or ``degraded``.
+        seed: Dataset seed (recorded in metadata).
+        degradation: Applied degradation records, ``None`` for clean pages.
+        doc_id: Identifier of this copy (defaults to ``doc.doc_id``).
+
+    Returns:
+        Sample dicts with keys in annotation order.
+    """
+    doc_id = doc_id or doc.doc_id
+
+    def sample(
+        sid: str,
+        question: str,
+        answers: list[str],
+        qtype: str,
+        task: str,
+        fields: dict[str, str] | None = None,
+        schema: dict[str, Any] | None = None,
+        field: str | None = None,
+    ) -> dict[str, Any]:
+        meta = {
+            "doc_id": doc_id,
+            "seed": seed,
+            "fonts": doc.font_files,
+            "degradation": degradation,
+            "lang": doc.lang,
+            "field": field,
+        }
+        return {
+            "id": f"{doc_id}-{sid}",
+            "images": [image],
+            "question": question,
+            "answers": answers,
+            "doc_class": doc.doc_class,
+            "question_type": qtype,
+            "task": task,
+            "split": split,
+            "fields": fields,
+            "json_schema": schema,
+            "metadata": meta,
+        }
+
+    out = [sample("ocr", _OCR_QUESTION[doc.lang], [doc.text], "full_text", "ocr")]
+    for i, f in enumerate(doc.fields, 1):
+        out.append(
+            sample(
+                f"vqa-{i:02d}", f.question, [f.value, *f.alternatives], f.label, "vqa", field=f.key
+            )
+        )
+    fields = {f.key: f.value for f in doc.fields}
+    question = _KIE_QUESTION[doc.lang].format(keys=", ".join(fields))
+    answer = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    out.append(sample("kie", question, [answer], "fields", "kie", fields, json_schema(doc)))
+    return out
+
+
+def _pick_degraded(docs: list[Document], n: int, rng: random.Random) -> set[str]:
+    """Pick ``n`` document ids for degraded copies, spread evenly over the classes."""
+    by_class: dict[str, list[str]] = {}
+    for doc in docs:
+        by_class.setdefault(doc.doc_class, []).append(doc.doc_id)
+    classes = list(by_class)
+    rng.shuffle(classes)
+    for ids in by_class.values():
+        rng.shuffle(ids)
+    order = [by_class[c][k] for k in range(len(docs)) for c in classes if k < len(by_class[c])]
+    return set(order[:n])
+
+
+def _save(img: Image.Image, path: Path, quality: int | None = None) -> None:
+    """Write a page with fixed options and no metadata (equal pixels give equal bytes).
+
+    Args:
+        img: ``L`` mode page.
+        path: Destination file.
+        quality: JPEG quality; ``None`` writes a 4-bit PNG with 16 grey levels.
+    """
+    if quality is not None:
+        img.save(path, "JPEG", quality=quality, optimize=False, progressive=False)
+        return
+    index = img.point([min(15, (v + 8) // 17) for v in range(256)])
+    png = Image.frombytes("P", img.size, index.tobytes())
+    png.putpalette([level * 17 for level in range(16) for _ in range(3)])
+    png.save(path, "PNG", optimize=True)
+
+
+def _readme(seed: int, n_docs: int, n_degraded: int, n_samples: int) -> str:
+    """Text of the dataset's README.md."""
+    classes = ", ".join(f"`{c}`" for c in BUILDERS)
+    return f"""# VLMHyperBench demo dataset
+
+Synthetic Russian and English documents drawn with Pillow by
+`vlmhyperbench.datasets.demo.generate_demo` (seed {seed}).
+All names, numbers, companies and addresses are invented; INN and SNILS
+values only have valid checksums.
+
+- Document classes: {classes}
+- Documents: {n_docs} clean pages, {n_degraded} degraded copies (`split: degraded`)
+- Samples: {n_samples} in `annotation.jsonl` (tasks `ocr`, `vqa`, `kie`)
+- Fonts: DejaVu (fonts-dejavu-core)
+
+Regenerate (byte-identical with the same seed, Pillow and FreeType):
+
+```python
+from pathlib import Path
+from vlmhyperbench.datasets.demo import generate_demo
+
+generate_demo(Path("src/vlmhyperbench/datasets/demo/data"))
+```
+
+## Licence
+
+Generated data, dedicated to the public domain under CC0 1.0
+(https://creativecommons.org/publicdomain/zero/1.0/). The DejaVu fonts used
+to draw it are under their own free licence; no font file is included here.
+"""
+
+
+def generate_demo(
+    out_dir: Path,
+    *,
+    seed: int = DEMO_SEED,
+    n_per_class: int = 8,
+    degraded_fraction: float = 0.4,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Generate the demo dataset.
+
+    Writes ``annotation.jsonl``, ``images/<doc_id>.png`` (and
+    ``images/<doc_id>_degraded.jpg`` for the degraded copies) and ``README.md``.
+    The same arguments give byte-identical files.
+
+    Args:
+        out_dir: Output directory (created if missing; stale images are removed).
+        seed: Seed of every random choice.
+        n_per_class: Documents per document class.
+        degraded_fraction: Fraction of documents that also get a degraded copy.
+        progress: Called as ``progress(done, total)`` after each written image.
+
+    Returns:
+        Path of the written ``annotation.jsonl``.
+    """
+    if n_per_class < 1 or not 0.0 <= degraded_fraction <= 1.0:
+        raise ValueError("need n_per_class >= 1 and 0 <= degraded_fraction <= 1")
+    out_dir = Path(out_dir)
+    images = out_dir / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    docs = build_documents(seed, n_per_class)
+    n_degraded = int(len(docs) * degraded_fraction + 0.5)
+    picked = _pick_degraded(docs, n_degraded, random.Random(f"{seed}:degraded"))
+    total, done = len(docs) + n_degraded, 0
+    clean: list[dict[str, Any]] = []
+    degraded: list[dict[str, Any]] = []
+    written: set[str] = set()
+    for doc in docs:
+        page = render(doc)
+        name = f"{doc.doc_id}.png"
+        _save(page, images / name)
+        written.add(name)
+        clean += document_samples(doc, f"images/{name}", "clean", seed)
+        done += 1
+        if progress:
+            progress(done, total)
+        if doc.doc_id not in picked:
+            continue
+        rng = random.Random(f"{seed}:{doc.doc_id}:degrade")
+        steps = choose_degradations(rng)
+        bad, quality = apply_degradations(page, steps, rng)
+        name = f"{doc.doc_id}_degraded.jpg"
+        _save(bad, images / name, quality)
+        written.add(name)
+        degraded += document_samples(
+            doc, f"images/{name}", "degraded", seed, steps, f"{doc.doc_id}-deg"
+        )
+        done += 1
+        if progress:
+            progress(done, total)
+    for stale in sorted(images.iterdir()):
+        if stale.suffix in (".png", ".jpg") and stale.name not in written:
+            stale.unlink()
+    samples = clean + degraded
+    ids = [s["id"] for s in samples]
+    if len(set(ids)) != len(ids):
+        raise RuntimeError("duplicate sample ids")
+    annotation = out_dir / "annotation.jsonl"
+    with annotation.open("w", encoding="utf-8", newline="\n") as fh:
+        for s in samples:
+            fh.write(json.dumps(s, ensure_ascii=False) + "\n")
+    (out_dir / "README.md").write_text(
+        _readme(seed, len(docs), n_degraded, len(samples)), encoding="utf-8", newline="\n"
+    )
+    return annotation
