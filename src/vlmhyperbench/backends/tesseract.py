@@ -29,6 +29,11 @@ __all__ = ["TesseractBackend", "find_labelled_value"]
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng"
 
+_PAGE_CACHE: dict[tuple[str, ...], str] = {}
+"""Page text by (image, mtime, settings), shared by the runs of one process: a VQA run
+asks many questions about each page, and OCR, VQA and KIE runs read the same pages."""
+_PAGE_CACHE_LIMIT = 2048
+
 
 @register_backend("tesseract", version="1.0.0")
 class TesseractBackend(ModelBackend):
@@ -46,7 +51,6 @@ class TesseractBackend(ModelBackend):
 
     _path: str | None = PrivateAttr(default=None)
     _version: str = PrivateAttr(default="")
-    _cache: dict[tuple[Path, int], str] = PrivateAttr(default_factory=dict)
     _locks: dict[Path, anyio.Lock] = PrivateAttr(default_factory=dict)
 
     def model_label(self) -> str:
@@ -70,13 +74,18 @@ class TesseractBackend(ModelBackend):
     def describe(self) -> dict[str, Any]:
         return {"version": self._version, "lang": self.lang, "psm": self.psm}
 
-    async def _ocr(self, image: Path) -> str:
-        key = (image, image.stat().st_mtime_ns)
+    async def _ocr(self, image: Path) -> tuple[str, bool]:
+        """Page text, and whether it came from the cache."""
+        key = (str(image), str(image.stat().st_mtime_ns), self.binary, self.lang, str(self.psm), str(self.oem))
         lock = self._locks.setdefault(image, anyio.Lock())
         async with lock:
-            if key not in self._cache:
-                self._cache[key] = await self._run(image)
-            return self._cache[key]
+            if key in _PAGE_CACHE:
+                return _PAGE_CACHE[key], True
+            text = await self._run(image)
+            if len(_PAGE_CACHE) >= _PAGE_CACHE_LIMIT:
+                _PAGE_CACHE.pop(next(iter(_PAGE_CACHE)))
+            _PAGE_CACHE[key] = text
+            return text, False
 
     async def _run(self, image: Path) -> str:
         assert self._path is not None, "start() was not called"
@@ -98,7 +107,7 @@ class TesseractBackend(ModelBackend):
             return _failed("timeout", f"tesseract took longer than {self.timeout_s:g} s")
         except (RuntimeError, OSError) as exc:
             return _failed("backend", f"tesseract failed: {exc}")
-        text = "\n".join(_clean(p) for p in pages)
+        text = "\n".join(_clean(page) for page, _ in pages)
         mode = self.mode if self.mode != "auto" else ("text" if request.task == "ocr" else "fields")
         if mode == "fields":
             text = self._fields_answer(text, request)
@@ -106,7 +115,7 @@ class TesseractBackend(ModelBackend):
         return GenerationResult(
             text=text, finish_reason="stop", usage=Usage(),
             timings=Timings(started_at=started, latency_s=latency),
-            extra={"engine": self._version},
+            extra={"engine": self._version, "cached": all(cached for _, cached in pages)},
         )
 
     def _fields_answer(self, page: str, request: GenerationRequest) -> str:

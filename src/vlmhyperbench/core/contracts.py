@@ -195,6 +195,8 @@ class RunDir:
     answers = property(lambda self: self.root / "answers.jsonl")
     metrics_dir = property(lambda self: self.root / "metrics")
     metrics_json = property(lambda self: self.root / "metrics" / "metrics.json")
+    samples = property(lambda self: self.root / "metrics" / "samples.jsonl")
+    """Per-sample answers, references, scores and flags written by evaluate."""
     report_dir = property(lambda self: self.root / "report")
     logs_dir = property(lambda self: self.root / "logs")
 

@@ -174,6 +174,7 @@ async def _execute(planned: PlannedRun, root: Path, fresh: bool, emit: EventSink
                 info.counts = {"scored": summary.n_samples, "errors": summary.n_errors,
                                "missing": summary.n_missing}
         if "report" in stages:
+            manifest.status = "completed"  # the report describes the finished run
             with _stage(run_dir, manifest, "report", emit):
                 await anyio.to_thread.run_sync(lambda: report_run(run_dir))
     except UserError as exc:

@@ -1,0 +1,241 @@
+"""The per-experiment leaderboard: ``comparison.md``, ``comparison.csv``, ``comparison.html``.
+
+One row per run with its general metric values and latency; rows are grouped by task
+(metrics of different tasks are not comparable) and, within a task, sorted by the first
+metric, best first. The best value of each metric column within a task is marked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import Markup
+from pydantic import BaseModel
+
+from ..core import MetricInfo, RunDir, UserError, atomic_write_text
+from ._model import RunReport, build_run_report
+from ._stats import fmt_num
+from .html import environment, figure_html, plotly_js
+from .markdown import md_cell, md_table
+
+__all__ = ["ComparisonRow", "comparison_rows", "write_comparison"]
+
+logger = logging.getLogger(__name__)
+
+_FINGERPRINT_CHARS = 12
+
+
+class ComparisonRow(BaseModel):
+    """One run in the leaderboard."""
+
+    run_id: str
+    model: str
+    backend: str
+    task: str
+    dataset: str
+    """Dataset folder name."""
+    dataset_fingerprint: str
+    """The first 12 hex digits of the dataset fingerprint."""
+    n_samples: int
+    n_errors: int
+    values: dict[str, float | None]
+    """Metric name → general mean."""
+    pooled: dict[str, float | None]
+    """Metric name → general pooled (corpus) value, for pooled metrics."""
+    latency_p50_s: float | None = None
+    latency_p95_s: float | None = None
+    ttft_p50_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    key: str
+    """CSV header."""
+    header: str
+    """Header shown in Markdown and HTML."""
+    get: Callable[[ComparisonRow], object]
+    metric: MetricInfo | None = None
+    """Set for metric columns: the best value is marked by its direction."""
+
+
+def comparison_rows(reports: Sequence[RunReport]) -> list[ComparisonRow]:
+    """One `ComparisonRow` per report, in the given order."""
+    rows = []
+    for r in reports:
+        general = r.summary
+        perf = r.performance
+        rows.append(ComparisonRow(
+            run_id=r.run_id, model=r.model, backend=r.backend.name, task=r.task,
+            dataset=r.dataset.name, dataset_fingerprint=r.dataset.fingerprint[:_FINGERPRINT_CHARS],
+            n_samples=r.counts.n_dataset, n_errors=r.counts.n_errors,
+            values={m.name: general.values.get(m.name) if general else None for m in r.metrics},
+            pooled={m.name: general.pooled.get(m.name) if general else None
+                    for m in r.metrics if m.pooled},
+            latency_p50_s=perf.latency_s.p50 if perf.latency_s else None,
+            latency_p95_s=perf.latency_s.p95 if perf.latency_s else None,
+            ttft_p50_s=perf.ttft_s.p50 if perf.ttft_s else None,
+        ))
+    return rows
+
+
+def _value_of(metric: str, *, pooled: bool) -> Callable[[ComparisonRow], object]:
+    return lambda row: (row.pooled if pooled else row.values).get(metric)
+
+
+def _columns(metrics: Sequence[MetricInfo]) -> list[_Column]:
+    columns = [
+        _Column("run_id", "run", lambda r: r.run_id), _Column("model", "model", lambda r: r.model),
+        _Column("backend", "backend", lambda r: r.backend),
+        _Column("task", "task", lambda r: r.task),
+        _Column("dataset", "dataset", lambda r: r.dataset),
+        _Column("dataset_fingerprint", "fingerprint", lambda r: r.dataset_fingerprint),
+        _Column("n_samples", "n", lambda r: r.n_samples),
+        _Column("n_errors", "errors", lambda r: r.n_errors),
+    ]
+    for m in metrics:
+        arrow = "↑" if m.higher_is_better else "↓"
+        columns.append(_Column(m.name, f"{m.name} {arrow}", _value_of(m.name, pooled=False), m))
+        if m.pooled:
+            columns.append(_Column(f"{m.name}_pooled", f"{m.name} pooled {arrow}",
+                                   _value_of(m.name, pooled=True), m))
+    return [
+        *columns,
+        _Column("latency_p50_s", "latency p50, s", lambda r: r.latency_p50_s),
+        _Column("latency_p95_s", "latency p95, s", lambda r: r.latency_p95_s),
+        _Column("ttft_p50_s", "TTFT p50, s", lambda r: r.ttft_p50_s),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _TaskTable:
+    task: str
+    metrics: list[MetricInfo]
+    rows: list[ComparisonRow]
+    columns: list[_Column]
+
+    def is_best(self, column: _Column, row: ComparisonRow) -> bool:
+        """Whether ``row`` holds the best value of a metric ``column`` in this table."""
+        if column.metric is None or column.get(row) is None:
+            return False
+        known = [v for v in (column.get(r) for r in self.rows) if isinstance(v, (int, float))]
+        if len(known) < 2:  # a lone value is not "best" of anything
+            return False
+        best = max(known) if column.metric.higher_is_better else min(known)
+        return column.get(row) == best
+
+
+def _first_seen_metrics(reports: Sequence[RunReport]) -> list[MetricInfo]:
+    """Every metric of ``reports`` by name, in first-seen order."""
+    metrics: dict[str, MetricInfo] = {}
+    for report in reports:
+        for m in report.metrics:
+            metrics.setdefault(m.name, m)
+    return list(metrics.values())
+
+
+def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
+    """Rows grouped by task (sorted by name), each sorted by its first metric, best first."""
+    tables = []
+    rows = comparison_rows(reports)
+    for task in sorted({r.task for r in reports}):
+        metrics = _first_seen_metrics([rep for rep in reports if rep.task == task])
+        task_rows = [row for row in rows if row.task == task]
+        if metrics:
+            first = metrics[0]
+            sign = -1.0 if first.higher_is_better else 1.0
+
+            def key(row: ComparisonRow, name: str = first.name, s: float = sign
+                    ) -> tuple[bool, float, str]:
+                value = row.values.get(name)
+                return (value is None, s * value if value is not None else 0.0, row.run_id)
+
+            task_rows.sort(key=key)
+        tables.append(_TaskTable(task, metrics, task_rows, _columns(metrics)))
+    return tables
+
+
+def _render_md(experiment: str, tables: list[_TaskTable]) -> str:
+    parts = [f"# Comparison: {md_cell(experiment)}",
+             ("Best value per metric in **bold** (↑ higher is better, ↓ lower is better). "
+              "Latency over successful requests, in seconds.")]
+    for table in tables:
+        parts.append(f"## Task: {md_cell(table.task)}")
+        body = []
+        for row in table.rows:
+            cells: list[object] = []
+            for col in table.columns:
+                value = col.get(row)
+                text = fmt_num(value) if value is None or isinstance(value, (int, float)) else value
+                cells.append(f"**{text}**" if table.is_best(col, row) else text)
+            body.append(cells)
+        parts.append(md_table([c.header for c in table.columns], body))
+        versions = ", ".join(f"{m.name}@{m.version}" for m in table.metrics)
+        parts.append(f"Metrics: {md_cell(versions) if versions else '—'}.")
+    return "\n\n".join(parts) + "\n"
+
+
+def _render_csv(reports: Sequence[RunReport], tables: list[_TaskTable]) -> str:
+    columns = _columns(_first_seen_metrics(reports))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([c.key for c in columns])
+    for table in tables:
+        for row in table.rows:
+            values = [c.get(row) for c in columns]
+            writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v
+                             for v in values])
+    return buf.getvalue()
+
+
+def _task_chart(table: _TaskTable) -> Markup | None:
+    if not table.metrics or not table.rows:
+        return None
+    import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+    fig = go.Figure()
+    for m in table.metrics:
+        fig.add_bar(x=[r.run_id for r in table.rows], y=[r.values.get(m.name) for r in table.rows],
+                    name=f"{m.name} {'↑' if m.higher_is_better else '↓'}")
+    fig.update_layout(title=f"Task {table.task}: general mean per run", barmode="group")
+    return figure_html(fig)
+
+
+def _render_html(experiment: str, tables: list[_TaskTable]) -> str:
+    return environment().get_template("comparison.html.j2").render(
+        experiment=experiment, tables=tables, charts=[_task_chart(t) for t in tables],
+        plotly_js=plotly_js(), fmt_num=fmt_num,
+    )
+
+
+def write_comparison(experiment_dir: Path, run_dirs: list[RunDir]) -> list[Path]:
+    """Write the leaderboard of ``run_dirs`` into ``experiment_dir``.
+
+    A run directory without a readable run spec is left out with a warning.
+
+    Returns:
+        The paths of ``comparison.md``, ``comparison.csv`` and ``comparison.html``.
+    """
+    experiment_dir = Path(experiment_dir)
+    reports: list[RunReport] = []
+    for run_dir in run_dirs:
+        try:
+            reports.append(build_run_report(run_dir))
+        except UserError as exc:
+            logger.warning("leaving %s out of the comparison: %s", run_dir.root, exc)
+    tables = _tables(reports)
+    experiment = reports[0].experiment if reports else experiment_dir.name
+    outputs = {
+        "comparison.md": _render_md(experiment, tables),
+        "comparison.csv": _render_csv(reports, tables),
+        "comparison.html": _render_html(experiment, tables),
+    }
+    paths = []
+    for name, text in outputs.items():
+        atomic_write_text(experiment_dir / name, text)
+        paths.append(experiment_dir / name)
+    return paths

@@ -1,0 +1,171 @@
+"""``report.html``: one self-contained page that works offline.
+
+Plotly draws the charts; its JavaScript bundle is inlined once per page, and each
+figure is a ``<div>`` plus a small script. Thumbnails are JPEG data URIs. Jinja2
+autoescapes every value, so model answers (untrusted) cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+from PIL import Image, ImageOps
+
+from ..core import AggregateRow, atomic_write_text
+from ._model import RunReport, WorstSample, report_writers
+from ._stats import fmt_num, fmt_time
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure  # type: ignore[import-untyped]
+
+__all__ = ["HtmlReport", "Thumbnail", "environment", "figure_html", "make_thumbnail", "plotly_js"]
+
+logger = logging.getLogger(__name__)
+
+THUMB_WIDTH = 240
+"""Largest thumbnail width in pixels."""
+_THUMB_MAX_HEIGHT = 480
+_PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+"""What Pillow raises for a missing, truncated, unknown or oversized image."""
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    """A small JPEG of a page as a ``data:`` URI, or why there is none."""
+
+    data_uri: str | None
+    note: str = ""
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment for the report templates (autoescape on)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("vlmhyperbench.reports", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["num"] = fmt_num
+    env.filters["time"] = fmt_time
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def plotly_js() -> Markup:
+    """The plotly.js bundle, to inline once in a ``<script>`` element."""
+    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+
+    return Markup(get_plotlyjs())
+
+
+def figure_html(fig: Figure) -> Markup:
+    """A figure as a ``<div>`` and script that expect plotly.js already on the page."""
+    import plotly.io as pio  # type: ignore[import-untyped]
+
+    fig.update_layout(template="plotly_white", margin={"l": 50, "r": 20, "t": 50, "b": 50})
+    text = pio.to_html(fig, include_plotlyjs=False, full_html=False, config=_PLOT_CONFIG,
+                       default_height="340px")
+    return Markup(text)
+
+
+def make_thumbnail(path: str | Path | None, width: int = THUMB_WIDTH) -> Thumbnail:
+    """Downscale the image at ``path`` to at most ``width`` pixels wide, as a JPEG data URI."""
+    if path is None:
+        return Thumbnail(None, "no image")
+    if not Path(path).is_file():
+        return Thumbnail(None, "image not found")
+    try:
+        with Image.open(path) as img:
+            img.seek(0)
+            page = ImageOps.exif_transpose(img).convert("RGB")
+    except _IMAGE_ERRORS as exc:  # a bad page image must not stop the report
+        logger.warning("cannot read image %s: %s", path, exc)
+        return Thumbnail(None, "image could not be read")
+    page.thumbnail((width, _THUMB_MAX_HEIGHT))
+    buf = io.BytesIO()
+    page.save(buf, format="JPEG", quality=80)
+    return Thumbnail("data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii"))
+
+
+def _doc_class_charts(report: RunReport) -> list[Markup]:
+    """One bar chart per metric: its mean (and pooled value) per document class."""
+    import plotly.graph_objects as go
+
+    classes = [r.group.get("doc_class", "") or "(none)" for r in report.by_doc_class]
+    charts: list[Markup] = []
+    for metric in report.metrics if report.by_doc_class else []:
+        fig = go.Figure()
+        series = [("mean", [r.values.get(metric.name) for r in report.by_doc_class])]
+        if metric.pooled:
+            series.append(("pooled", [r.pooled.get(metric.name) for r in report.by_doc_class]))
+        for label, values in series:
+            fig.add_bar(x=classes, y=values, name=label, text=[fmt_num(v) for v in values],
+                        textposition="auto")
+        better = "higher" if metric.higher_is_better else "lower"
+        title = f"{metric.name}@{metric.version} by document class ({better} is better)"
+        fig.update_layout(title=title, barmode="group", yaxis_title=metric.name)
+        charts.append(figure_html(fig))
+    return charts
+
+
+def _latency_chart(report: RunReport) -> Markup | None:
+    hist = report.performance.latency_histogram
+    if hist is None:
+        return None
+    import plotly.graph_objects as go
+
+    bins = list(zip(hist.edges[:-1], hist.edges[1:], strict=True))
+    centers = [(a + b) / 2 for a, b in bins]
+    widths = [max(b - a, 1e-9) for a, b in bins]
+    fig = go.Figure(go.Bar(x=centers, y=hist.counts, width=widths, name="requests"))
+    fig.update_layout(title="Request latency (successful requests)", xaxis_title="latency, s",
+                      yaxis_title="requests", bargap=0.02)
+    return figure_html(fig)
+
+
+def _worst_rows(samples: Sequence[WorstSample]) -> list[dict[str, Any]]:
+    return [{"sample": w, "thumb": make_thumbnail(w.image)} for w in samples]
+
+
+def _field_groups(report: RunReport) -> list[tuple[str, list[AggregateRow]]]:
+    """``by_field`` rows grouped by document class, in first-seen order."""
+    groups: dict[str, list[AggregateRow]] = {}
+    for row in report.by_field:
+        groups.setdefault(row.group.get("doc_class", ""), []).append(row)
+    return list(groups.items())
+
+
+def render_html(report: RunReport) -> str:
+    """The whole HTML page for ``report``."""
+    perf = report.performance
+    distributions = [(name, d) for name, d in (
+        ("latency_s", perf.latency_s), ("ttft_s", perf.ttft_s), ("tpot_s", perf.tpot_s),
+        ("output_tokens_per_s", perf.output_tokens_per_s)) if d is not None]
+    return environment().get_template("report.html.j2").render(
+        report=report, plotly_js=plotly_js(), doc_class_charts=_doc_class_charts(report),
+        latency_chart=_latency_chart(report), worst=_worst_rows(report.worst_samples),
+        field_groups=_field_groups(report), distributions=distributions,
+    )
+
+
+@report_writers.register("html", version="1.0.0")
+class HtmlReport:
+    """A self-contained HTML page with charts and thumbnails: ``report/report.html``."""
+
+    filename = "report.html"
+
+    def write(self, report: RunReport, out_dir: Path) -> Path:
+        """Write ``report.html`` into ``out_dir``."""
+        path = out_dir / self.filename
+        atomic_write_text(path, render_html(report))
+        logger.debug("wrote %s", path)
+        return path

@@ -1,0 +1,319 @@
+"""Run reports (md, json, html) and the experiment comparison, on a run dir built here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from vlmhyperbench.core import (
+    AggregateRow,
+    AnswerRecord,
+    ConfigError,
+    DatasetSpec,
+    ErrorInfo,
+    Manifest,
+    MetricInfo,
+    MetricsSummary,
+    PluginRef,
+    PromptRecord,
+    PromptSpec,
+    RunDir,
+    RunSpec,
+    StageInfo,
+    Timings,
+    Usage,
+)
+from vlmhyperbench.reports import (
+    RunReport,
+    build_run_report,
+    distribution,
+    percentile,
+    read_run_report,
+    report_writers,
+    write_comparison,
+    write_run_report,
+)
+
+METRICS = [
+    MetricInfo(name="anls", version="1.0.0", higher_is_better=True, options={"threshold": 0.5}),
+    MetricInfo(name="cer", version="1.0.0", higher_is_better=False, pooled=True),
+]
+EVIL = "<script>alert('x')</script> | pipe\nnext line"
+
+
+def _png(path: Path, size: tuple[int, int], color: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, color).save(path)
+    return str(path)
+
+
+def _samples(tmp_path: Path, scale: float) -> list[dict]:
+    big = _png(tmp_path / "ds" / "p1.png", (800, 1100), "white")
+    small = _png(tmp_path / "ds" / "p2.png", (120, 90), "gray")
+    rows = [
+        ("s1", "passport", "name", "Иванов", ["Иванов"], 1.0 * scale, 0.0, None, None, [big]),
+        ("s2", "passport", "date", EVIL, ["01.02.2003"], 0.2 * scale, 0.8, None, None, [small]),
+        ("s3", "invoice", "total", "{bad json", ["120.00"], 0.5 * scale, 0.4, None, "invalid JSON",
+         [str(tmp_path / "ds" / "gone.png")]),
+        ("s4", "invoice", "total", None, ["99"], 0.0, 1.0, "http: 500", None, [big]),
+    ]
+    keys = ["sample_id", "doc_class", "question_type", "answer", "references", "anls", "cer",
+            "error", "invalid", "images"]
+    out = []
+    for row in rows:
+        d = dict(zip(keys, row, strict=True))
+        d["scores"] = {"anls": d.pop("anls"), "cer": d.pop("cer")}
+        out.append({**d, "split": "test", "task": "vqa"})
+    return out
+
+
+def _row(group: dict[str, str], rows: list[dict]) -> AggregateRow:
+    anls = [r["scores"]["anls"] for r in rows]
+    cer = [r["scores"]["cer"] for r in rows]
+    return AggregateRow(group=group, n=len(rows), values={"anls": sum(anls) / len(anls),
+                        "cer": sum(cer) / len(cer)}, pooled={"cer": sum(cer) / len(cer) / 2})
+
+
+def make_run(exp_dir: Path, run_id: str, *, task: str = "vqa", scale: float = 1.0,
+             latency: float = 1.0, metrics: bool = True, answers: bool = True) -> RunDir:
+    """A run directory with spec, manifest, answers, metrics and per-sample scores."""
+    run_dir = RunDir(exp_dir / run_id)
+    spec = RunSpec(
+        experiment=exp_dir.name, run_id=run_id, task=task,
+        dataset=DatasetSpec(path=str(exp_dir.parent / "ds"), layout="jsonl",
+                            fingerprint="abcdef0123456789" * 4, n_samples=4),
+        backend=PluginRef(name="openai", options={"base_url": "http://localhost:8000/v1",
+                                                  "api_key": "sk-SECRET", "api_key_env": "MY_KEY"}),
+        model=f"model-{run_id}",
+        prompts=PromptSpec(system="Answer briefly.", mapping_source="p.csv"),
+        metrics=[PluginRef(name="anls"), PluginRef(name="cer")], aggregators=["general"],
+    )
+    run_dir.root.mkdir(parents=True)
+    run_dir.write_spec(spec)
+    run_dir.write_manifest(Manifest(
+        experiment=spec.experiment, run_id=run_id, spec=spec, status="completed",
+        packages={"vlmhyperbench": "0.2.0"}, git_commit="deadbeef", host={"hostname": "box"},
+        stages={"infer": StageInfo(status="completed", started_at=1.7e9, duration_s=12.5,
+                                   counts={"answers": 4})}))
+    rows = _samples(exp_dir.parent, scale)
+    if answers:
+        with run_dir.answers_appender() as out:
+            for i, r in enumerate(rows):
+                prompt = PromptRecord(system="Answer briefly.", user=f"Q {r['question_type']}",
+                                      source="collection:p.csv")
+                if r["error"]:
+                    error = ErrorInfo(kind="http", message="500 boom", status=500)
+                    out.append(AnswerRecord(sample_id=r["sample_id"], answer=None, prompt=prompt,
+                                            error=error))
+                    continue
+                out.append(AnswerRecord(
+                    sample_id=r["sample_id"], answer=r["answer"], prompt=prompt,
+                    usage=Usage(prompt_tokens=100, completion_tokens=10 + i, source="server"),
+                    timings=Timings(started_at=1.7e9 + i, latency_s=latency * (i + 1),
+                                    ttft_s=0.1 * (i + 1), tpot_s=0.01, output_tokens_per_s=50.0)))
+    if metrics:
+        by_class = {}
+        for r in rows:
+            by_class.setdefault(r["doc_class"], []).append(r)
+        by_field = {}
+        for r in rows:
+            by_field.setdefault((r["doc_class"], r["question_type"]), []).append(r)
+        run_dir.write_metrics(MetricsSummary(metrics=METRICS, n_samples=4, n_errors=1, aggregates={
+            "general": [_row({}, rows)],
+            "by_doc_class": [_row({"doc_class": k}, v) for k, v in by_class.items()],
+            "by_field": [_row({"doc_class": k[0], "question_type": k[1]}, v)
+                         for k, v in by_field.items()],
+        }))
+        (run_dir.metrics_dir / "samples.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return run_dir
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> RunDir:
+    return make_run(tmp_path / "exp", "run-a")
+
+
+def test_write_run_report_writes_md_json_html(run_dir: RunDir) -> None:
+    paths = write_run_report(run_dir)
+    assert [p.name for p in paths] == ["report.md", "report.json", "report.html"]
+    assert all(p.parent == run_dir.report_dir and p.stat().st_size > 0 for p in paths)
+    assert set(report_writers.names()) >= {"md", "json", "html"}
+
+
+def test_report_json_validates_back_into_run_report(run_dir: RunDir) -> None:
+    write_run_report(run_dir, formats=("json",))
+    path = run_dir.report_dir / "report.json"
+    report = read_run_report(path)
+    assert RunReport.model_validate_json(path.read_text(encoding="utf-8")) == report
+    assert report.run_id == "run-a" and report.model == "model-run-a"
+    assert [f"{m.name}@{m.version}" for m in report.metrics] == ["anls@1.0.0", "cer@1.0.0"]
+    assert report.summary is not None and report.summary.pooled["cer"] is not None
+    assert [r.group["doc_class"] for r in report.by_doc_class] == ["passport", "invoice"]
+    assert report.errors.count == 1 and report.errors.by_kind == {"http": 1}
+    assert report.invalid.count == 1 and report.invalid.examples[0].sample_id == "s3"
+    assert report.prompts.n_distinct == 3 and report.prompts.sent[0].count == 2
+    assert report.stages["infer"].duration_s == 12.5 and report.git_commit == "deadbeef"
+    assert report.missing == []
+
+
+def test_report_never_contains_secret_option_values(run_dir: RunDir) -> None:
+    report = build_run_report(run_dir)
+    assert report.backend.options["api_key"] == "***"
+    assert report.backend.options["api_key_env"] == "MY_KEY"
+    write_run_report(run_dir)
+    for name in ("report.md", "report.json", "report.html"):
+        assert "sk-SECRET" not in (run_dir.report_dir / name).read_text(encoding="utf-8")
+
+
+def test_worst_samples_ranked_by_first_metric_without_failed_requests(run_dir: RunDir) -> None:
+    report = build_run_report(run_dir)
+    assert report.worst_metric == "anls"
+    assert [(w.sample_id, w.score) for w in report.worst_samples] == [
+        ("s2", 0.2), ("s3", 0.5), ("s1", 1.0)]
+    assert report.worst_samples[0].image and report.worst_samples[0].image.endswith("p2.png")
+
+
+def test_html_is_self_contained_with_charts_tables_and_thumbnails(run_dir: RunDir) -> None:
+    from plotly.offline import get_plotlyjs
+
+    write_run_report(run_dir, formats=("html",))
+    page = (run_dir.report_dir / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\ssrc\s*=", page, re.IGNORECASE)
+    assert not re.search(r"<link[^>]*href\s*=\s*[\"']?(https?:)?//", page, re.IGNORECASE)
+    assert page.count(get_plotlyjs()[:200]) == 1
+    assert page.count("Plotly.newPlot") >= 3  # one chart per metric + latency histogram
+    for text in ("anls@1.0.0", "cer@1.0.0", "<h3>passport</h3>", "<h3>invoice</h3>",
+                 "<td>passport</td>", "<td>invoice</td>"):
+        assert text in page
+    assert page.count('src="data:image/jpeg;base64,') == 2
+    assert "image not found" in page
+
+
+def test_html_thumbnails_are_at_most_240_px_wide(run_dir: RunDir) -> None:
+    import base64
+    import io
+
+    write_run_report(run_dir, formats=("html",))
+    page = (run_dir.report_dir / "report.html").read_text(encoding="utf-8")
+    for data in re.findall(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)", page):
+        with Image.open(io.BytesIO(base64.b64decode(data))) as img:
+            assert img.format == "JPEG" and img.width <= 240
+
+
+def test_html_and_markdown_escape_model_output(run_dir: RunDir) -> None:
+    write_run_report(run_dir, formats=("md", "html"))
+    page = (run_dir.report_dir / "report.html").read_text(encoding="utf-8")
+    md = (run_dir.report_dir / "report.md").read_text(encoding="utf-8")
+    assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page
+    assert "&lt;script&gt;alert(" in md and "\\| pipe<br>next line" in md
+
+
+def test_markdown_has_every_section_and_formats_numbers(run_dir: RunDir) -> None:
+    write_run_report(run_dir, formats=("md",))
+    md = (run_dir.report_dir / "report.md").read_text(encoding="utf-8")
+    for heading in ("Run", "Model and prompts", "Dataset", "Summary", "By document class",
+                    "By field", "Worst samples", "Performance", "Errors", "Environment"):
+        assert f"\n## {heading}\n" in md
+    assert "| passport | 2 | 0.6 | 0.4 | 0.2 |" in md  # mean anls, mean cer, pooled cer
+    assert "| anls | 1.0.0 | higher | 0.425 | — |" in md
+    assert "| cer | 1.0.0 | lower | 0.55 | 0.275 |" in md
+    assert "—" in md
+
+
+def test_percentiles_on_a_known_list() -> None:
+    dist = distribution(range(1, 101))
+    assert dist is not None
+    assert (dist.count, dist.mean, dist.min, dist.max) == (100, 50.5, 1.0, 100.0)
+    assert dist.p50 == pytest.approx(50.5)
+    assert dist.p90 == pytest.approx(90.1)
+    assert dist.p95 == pytest.approx(95.05)
+    assert dist.p99 == pytest.approx(99.01)
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([7.0], 99) == 7.0
+    assert distribution([None, float("nan")]) is None
+
+
+def test_percentiles_match_numpy_default() -> None:
+    np = pytest.importorskip("numpy")
+    values = [0.31, 2.5, 0.07, 1.9, 0.88, 4.2, 0.5, 0.5, 3.3]
+    dist = distribution(values)
+    assert dist is not None
+    for q, got in ((50, dist.p50), (90, dist.p90), (95, dist.p95), (99, dist.p99)):
+        assert got == pytest.approx(float(np.percentile(values, q)))
+
+
+def test_performance_covers_successful_answers_only(run_dir: RunDir) -> None:
+    perf = build_run_report(run_dir).performance
+    assert perf.n_requests == 4 and perf.n_ok == 3
+    assert perf.latency_s is not None and perf.latency_s.count == 3
+    assert perf.latency_s.p50 == 2.0 and perf.latency_s.max == 3.0
+    assert perf.ttft_s is not None and perf.ttft_s.p50 == pytest.approx(0.2)
+    assert (perf.prompt_tokens, perf.completion_tokens) == (300, 10 + 11 + 12)
+    assert perf.usage_source == {"server": 3}
+
+
+def test_run_without_metrics_gets_a_report_that_says_so(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "exp", "run-x", metrics=False)
+    paths = write_run_report(run_dir)
+    report = read_run_report(run_dir.report_dir / "report.json")
+    assert any(note.startswith("metrics/metrics.json is missing") for note in report.missing)
+    assert report.metrics == [] and report.summary is None and report.counts.n_scored is None
+    assert report.performance.n_ok == 3
+    for path in paths:
+        assert "metrics/metrics.json is missing" in path.read_text(encoding="utf-8")
+
+
+def test_failed_run_with_only_a_spec_still_gets_a_report(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "exp", "run-f", metrics=False, answers=False)
+    write_run_report(run_dir)
+    report = read_run_report(run_dir.report_dir / "report.json")
+    assert [n.split(" ")[0] for n in report.missing] == [
+        "answers.jsonl", "metrics/metrics.json", "metrics/samples.jsonl"]
+    assert report.performance.latency_s is None and report.errors.count == 0
+    assert "Plotly.newPlot" not in (run_dir.report_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_unknown_format_fails_before_writing(run_dir: RunDir) -> None:
+    with pytest.raises(ConfigError, match="unknown report 'htm'"):
+        write_run_report(run_dir, formats=("md", "htm"))
+    assert not run_dir.report_dir.exists()
+
+
+def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    runs = [make_run(exp, "run-low", scale=0.5, latency=2.0), make_run(exp, "run-high", scale=1.0),
+            make_run(exp, "run-ocr", task="ocr"), RunDir(exp / "not-a-run")]
+    paths = write_comparison(exp, runs)  # a folder without a run spec is left out
+    assert [p.name for p in paths] == ["comparison.md", "comparison.csv", "comparison.html"]
+
+    with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["run_id"] for r in rows] == ["run-ocr", "run-high", "run-low"]
+    assert list(rows[0])[:8] == ["run_id", "model", "backend", "task", "dataset",
+                                 "dataset_fingerprint", "n_samples", "n_errors"]
+    assert list(rows[0])[8:] == ["anls", "cer", "cer_pooled", "latency_p50_s", "latency_p95_s",
+                                 "ttft_p50_s"]
+    high, low = rows[1], rows[2]
+    assert float(high["anls"]) == pytest.approx(0.425)
+    assert float(low["anls"]) == pytest.approx(0.2125)
+    assert high["dataset"] == "ds" and high["dataset_fingerprint"] == "abcdef012345"
+    assert (high["n_samples"], high["n_errors"]) == ("4", "1")
+    assert float(low["latency_p50_s"]) == 4.0 and float(high["ttft_p50_s"]) == pytest.approx(0.2)
+    assert "**" not in (exp / "comparison.csv").read_text(encoding="utf-8")
+
+    md = (exp / "comparison.md").read_text(encoding="utf-8")
+    assert md.index("## Task: ocr") < md.index("## Task: vqa")
+    vqa = md[md.index("## Task: vqa"):]
+    assert vqa.index("run-high") < vqa.index("run-low")
+    assert "| **0.425** |" in vqa
+
+    page = (exp / "comparison.html").read_text(encoding="utf-8")
+    assert all(run_id in page for run_id in ("run-low", "run-high", "run-ocr"))
+    assert not re.search(r"<script[^>]*\ssrc\s*=", page, re.IGNORECASE)
+    assert 'class="num best"' in page
