@@ -1,0 +1,35 @@
+"""`vlmhb run` with no argument: the shipped demo experiment, end to end and offline."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.tesseract
+@pytest.mark.slow
+def test_demo_experiment_produces_reports_and_comparison(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "vlmhyperbench", "run", "--output-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    root = tmp_path / "demo"
+    runs = ["ocr-tesseract-rus-eng", "ocr-tesseract-eng", "vqa-tesseract-rus-eng", "kie-tesseract-rus-eng"]
+    for run in runs:
+        for name in ("report.md", "report.json", "report.html"):
+            assert (root / run / "report" / name).stat().st_size > 0
+        manifest = json.loads((root / run / "manifest.json").read_text())
+        assert manifest["status"] == "completed" and manifest["dataset_fingerprint"].startswith("sha256:")
+    with (root / "comparison.csv").open(encoding="utf-8") as fh:
+        rows = {row["run_id"]: row for row in csv.DictReader(fh)}
+    assert set(rows) == set(runs)
+    assert float(rows["ocr-tesseract-rus-eng"]["cer"]) < float(rows["ocr-tesseract-eng"]["cer"])
+    assert float(rows["vqa-tesseract-rus-eng"]["anls"]) > 0.8
+    html = (root / "ocr-tesseract-rus-eng" / "report" / "report.html").read_text("utf-8")
+    assert not re.search(r"<(script|link)\b[^>]*\b(src|href)=[\"']?(https?:)?//", html), "external resource"
+    assert html.count("<script") >= 2  # plotly.js inlined, figures drawn
