@@ -39,8 +39,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Skip tesseract tests where it is absent, with the fix; on CI they run and fail instead."""
     if ON_CI or _has_tesseract():
         return
-    skip = pytest.mark.skip(reason="tesseract with rus+eng is not installed "
-                                   "(apt-get install tesseract-ocr tesseract-ocr-rus)")
+    skip = pytest.mark.skip(
+        reason="tesseract with rus+eng is not installed (apt-get install tesseract-ocr tesseract-ocr-rus)"
+    )
     for item in items:
         if "tesseract" in item.keywords:
             item.add_marker(skip)

@@ -37,9 +37,20 @@ def make_jsonl_dataset(root: Path, samples=TINY_SAMPLES, task: str = "vqa") -> P
     lines = []
     for sid, doc_class, qtype, question, answer, page in samples:
         render_page(root / "images" / f"{sid}.png", page)
-        lines.append(json.dumps({"id": sid, "images": [f"images/{sid}.png"], "question": question,
-                                 "answers": [answer], "doc_class": doc_class, "question_type": qtype,
-                                 "task": task}, ensure_ascii=False))
+        lines.append(
+            json.dumps(
+                {
+                    "id": sid,
+                    "images": [f"images/{sid}.png"],
+                    "question": question,
+                    "answers": [answer],
+                    "doc_class": doc_class,
+                    "question_type": qtype,
+                    "task": task,
+                },
+                ensure_ascii=False,
+            )
+        )
     (root / "annotation.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
 
@@ -49,7 +60,9 @@ def make_prototype_dataset(root: Path, samples=TINY_SAMPLES, bom: bool = True) -
     rows = ["data_index;split;image_path;question;answer;doc_class;question_type;answer_bbox"]
     for index, (sid, doc_class, qtype, question, answer, page) in enumerate(samples):
         render_page(root / "images" / f"{index}.png", page)
-        rows.append(f"{index};test_clean;images/{index}.png;{question};{answer};{doc_class};{qtype};[1, 2, 3, 4]")
+        rows.append(
+            f"{index};test_clean;images/{index}.png;{question};{answer};{doc_class};{qtype};[1, 2, 3, 4]"
+        )
     text = "\n".join(rows) + "\n"
     (root / "annotation.csv").write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8"))
     return root
@@ -58,26 +71,59 @@ def make_prototype_dataset(root: Path, samples=TINY_SAMPLES, bom: bool = True) -
 def make_kie_dataset(root: Path) -> Path:
     """A JSONL dataset with one KIE sample (fields + JSON schema)."""
     render_page(root / "images" / "k.png", ["ИНН: 7707083893", "КПП: 770701001"])
-    schema = {"type": "object", "properties": {"inn": {"type": "string", "title": "ИНН"},
-                                               "kpp": {"type": "string", "title": "КПП"}}}
-    row = {"id": "k-1", "images": ["images/k.png"], "question": "Извлеки поля.", "answers": [],
-           "doc_class": "invoice", "question_type": "fields", "task": "kie",
-           "fields": {"inn": "7707083893", "kpp": "770701001"}, "json_schema": schema}
+    schema = {
+        "type": "object",
+        "properties": {"inn": {"type": "string", "title": "ИНН"}, "kpp": {"type": "string", "title": "КПП"}},
+    }
+    row = {
+        "id": "k-1",
+        "images": ["images/k.png"],
+        "question": "Извлеки поля.",
+        "answers": [],
+        "doc_class": "invoice",
+        "question_type": "fields",
+        "task": "kie",
+        "fields": {"inn": "7707083893", "kpp": "770701001"},
+        "json_schema": schema,
+    }
     (root / "annotation.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
     return root
 
 
-def write_experiment(path: Path, dataset: Path, *, base_url: str, task: str = "vqa", name: str = "exp",
-                     metrics: list[str] | None = None, extra_options: dict | None = None,
-                     concurrency: int = 2) -> Path:
+def write_experiment(
+    path: Path,
+    dataset: Path,
+    *,
+    base_url: str,
+    task: str = "vqa",
+    name: str = "exp",
+    metrics: list[str] | None = None,
+    extra_options: dict | None = None,
+    concurrency: int = 2,
+) -> Path:
     """An experiment YAML with one openai run against ``base_url``."""
     import yaml
 
-    options = {"base_url": base_url, "model": "scripted-vlm", "backoff_base_s": 0.01, "timeout_s": 5,
-               **(extra_options or {})}
-    config = {"name": name, "output_dir": str(path.parent / "runs"),
-              "runs": [{"name": "r1", "task": task, "dataset": str(dataset),
-                        "model": {"backend": "openai", "options": options},
-                        "metrics": metrics or ["anls", "exact_match", "cer"], "concurrency": concurrency}]}
+    options = {
+        "base_url": base_url,
+        "model": "scripted-vlm",
+        "backoff_base_s": 0.01,
+        "timeout_s": 5,
+        **(extra_options or {}),
+    }
+    config = {
+        "name": name,
+        "output_dir": str(path.parent / "runs"),
+        "runs": [
+            {
+                "name": "r1",
+                "task": task,
+                "dataset": str(dataset),
+                "model": {"backend": "openai", "options": options},
+                "metrics": metrics or ["anls", "exact_match", "cer"],
+                "concurrency": concurrency,
+            }
+        ],
+    }
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path

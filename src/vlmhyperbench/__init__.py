@@ -8,7 +8,15 @@ from .core import AnswerRecord, Sample, UserError
 
 __version__ = "0.2.0"
 
-__all__ = ["AnswerRecord", "Sample", "UserError", "__version__", "evaluate_answers", "run_experiment", "run_experiment_async"]
+__all__ = [
+    "AnswerRecord",
+    "Sample",
+    "UserError",
+    "__version__",
+    "evaluate_answers",
+    "run_experiment",
+    "run_experiment_async",
+]
 
 
 def __getattr__(name: str):  # lazy: importing the package stays cheap

@@ -18,19 +18,29 @@ MANY = [(f"m-{i:03d}", "invoice", "Номер", f"Какой номер {i}?", f
 
 
 def vlmhb(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run([sys.executable, "-m", "vlmhyperbench", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "vlmhyperbench", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        **kwargs,
+    )
 
 
-def test_killed_run_resumes_without_losing_or_repeating_answers(openai_server: ScriptedOpenAIServer,
-                                                               tmp_path: Path) -> None:
+def test_killed_run_resumes_without_losing_or_repeating_answers(
+    openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
     dataset = make_jsonl_dataset(tmp_path / "many", MANY)
     openai_server.answer_fn = lambda body, sid: sid.split("-")[1].lstrip("0") or "0"
     openai_server.first_token_delay = 0.25
     cfg = write_experiment(tmp_path / "e.yaml", dataset, base_url=openai_server.url, concurrency=1)
     answers = tmp_path / "runs" / "exp" / "r1" / "answers.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "vlmhyperbench", "run", str(cfg)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vlmhyperbench", "run", str(cfg)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if answers.exists() and len(answers.read_text().splitlines()) >= 3:
@@ -56,8 +66,17 @@ def test_evaluate_contract_with_prototype_answers_csv(tmp_path: Path) -> None:
     answers = tmp_path / "answers.csv"
     answers.write_text("\ufeffid;model_answer\n0;ИВАНОВ\n1;Петр\n2;\n", "utf-8")
     out = tmp_path / "out"
-    done = vlmhb("evaluate", "--dataset", str(dataset), "--answers", str(answers),
-                 "--metrics", "cer,wer,anls,exact_match", "--out", str(out))
+    done = vlmhb(
+        "evaluate",
+        "--dataset",
+        str(dataset),
+        "--answers",
+        str(answers),
+        "--metrics",
+        "cer,wer,anls,exact_match",
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     lines = (out / "metrics_by_id.csv").read_text("utf-8").splitlines()
     assert lines[0] == "sample_id,cer,wer,anls,exact_match"
@@ -68,16 +87,31 @@ def test_evaluate_contract_with_prototype_answers_csv(tmp_path: Path) -> None:
         assert (out / name).exists(), name
     summary = json.loads((out / "metrics.json").read_text())
     assert [m["name"] + "@" + m["version"] for m in summary["metrics"]] == [
-        "cer@1.0.0", "wer@1.0.0", "anls@1.0.0", "exact_match@1.0.0"]
+        "cer@1.0.0",
+        "wer@1.0.0",
+        "anls@1.0.0",
+        "exact_match@1.0.0",
+    ]
     general = (out / "metrics_general.csv").read_text().splitlines()
     assert general[0] == "n,cer,wer,anls,exact_match,cer_pooled,wer_pooled"
 
 
 def test_evaluate_jsonl_answers_and_unknown_ids(tiny_dataset: Path, tmp_path: Path) -> None:
     answers = tmp_path / "a.jsonl"
-    answers.write_text('{"sample_id": "s-001", "answer": "ИВАНОВ"}\n{"sample_id": "zzz", "answer": "x"}\n', "utf-8")
-    done = vlmhb("evaluate", "--dataset", str(tiny_dataset), "--answers", str(answers), "--metrics", "anls",
-                 "--out", str(tmp_path / "o"))
+    answers.write_text(
+        '{"sample_id": "s-001", "answer": "ИВАНОВ"}\n{"sample_id": "zzz", "answer": "x"}\n', "utf-8"
+    )
+    done = vlmhb(
+        "evaluate",
+        "--dataset",
+        str(tiny_dataset),
+        "--answers",
+        str(answers),
+        "--metrics",
+        "anls",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert done.returncode == 2
     assert "a.jsonl:2: sample id 'zzz' is not in the dataset" in done.stderr
     assert "Traceback" not in done.stderr
@@ -85,8 +119,11 @@ def test_evaluate_jsonl_answers_and_unknown_ids(tiny_dataset: Path, tmp_path: Pa
 
 def test_user_errors_exit_2_without_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\nruns:\n  - task: vqa\n    dataset: nowhere\n    model: tesseract-rus-eng\n"
-                   "    metrics: [anl]\n", "utf-8")
+    bad.write_text(
+        "name: x\nruns:\n  - task: vqa\n    dataset: nowhere\n    model: tesseract-rus-eng\n"
+        "    metrics: [anl]\n",
+        "utf-8",
+    )
     done = vlmhb("validate", str(bad))
     assert done.returncode == 2
     assert "bad.yaml:6:15 (runs[0].metrics[0]): unknown metric 'anl'" in done.stderr

@@ -15,8 +15,12 @@ import pytest
 @pytest.mark.tesseract
 @pytest.mark.slow
 def test_demo_experiment_produces_reports_and_comparison(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "vlmhyperbench", "run", "--output-dir", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "vlmhyperbench", "run", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     root = tmp_path / "demo"
     runs = ["ocr-tesseract-rus-eng", "ocr-tesseract-eng", "vqa-tesseract-rus-eng", "kie-tesseract-rus-eng"]

@@ -19,7 +19,9 @@ def run(cfg: Path, **kwargs):  # type: ignore[no-untyped-def]
     return run_experiment(cfg, **kwargs)
 
 
-def test_end_to_end_streaming_run(tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path) -> None:
+def test_end_to_end_streaming_run(
+    tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
     openai_server.answers = dict(ANSWERS)
     openai_server.first_token_delay = 0.05
     openai_server.token_delay = 0.01
@@ -39,21 +41,25 @@ def test_end_to_end_streaming_run(tiny_dataset: Path, openai_server: ScriptedOpe
     assert by_id[0] == "sample_id,anls,exact_match,cer"
     summary = json.loads(run_dir.metrics_json.read_text())
     general = summary["aggregates"]["general"][0]["values"]
-    assert general["exact_match"] == pytest.approx(2 / 3)  # "Пётр" equals "ПЁТР" after lower; "ИНН …" does not
+    assert general["exact_match"] == pytest.approx(
+        2 / 3
+    )  # "Пётр" equals "ПЁТР" after lower; "ИНН …" does not
     manifest = run_dir.read_manifest()
     assert manifest.status == "completed" and manifest.dataset_fingerprint.startswith("sha256:")
     assert manifest.stages["infer"].counts == {"total": 3, "skipped": 0, "ok": 3, "failed": 0}
     assert "metric:anls" in manifest.registry and manifest.packages["vlmhyperbench"]
 
 
-def test_429_500_and_timeouts_are_retried(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
-                                          tmp_path: Path) -> None:
+def test_429_500_and_timeouts_are_retried(
+    tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
     openai_server.answers = dict(ANSWERS)
-    openai_server.fail_with(429, sample_ids={"s-001"}, times=1, retry_after=0.05)
+    openai_server.fail_with(429, sample_ids={"s-001"}, times=1, retry_after=0.4)
     openai_server.fail_with(500, sample_ids={"s-002"}, times=2)
     openai_server.hang(sample_ids={"s-003"}, times=1)
-    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url,
-                           extra_options={"timeout_s": 1.0})
+    cfg = write_experiment(
+        tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url, extra_options={"timeout_s": 1.0}
+    )
     result = run(cfg)
     assert result.ok
     records = {r.sample_id: r for r in RunDir(result.runs[0].run_dir).read_answers()}
@@ -62,10 +68,13 @@ def test_429_500_and_timeouts_are_retried(tiny_dataset: Path, openai_server: Scr
     assert records["s-002"].extra["attempts"] == 3
     assert records["s-003"].extra["attempts"] == 2
     assert openai_server.all_sample_ids.count("s-002") == 3
+    first, second = [r.received_at for r in openai_server.requests if r.sample_id == "s-001"]
+    assert second - first >= 0.4, "Retry-After was not honoured (backoff base is 0.01 s)"
 
 
-def test_dropped_stream_and_malformed_sse_are_retried(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
-                                                     tmp_path: Path) -> None:
+def test_dropped_stream_and_malformed_sse_are_retried(
+    tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
     openai_server.answers = {"s-001": "один два три", "s-002": "x", "s-003": "y"}
     openai_server.drop_stream(sample_ids={"s-001"}, times=1, after_tokens=1)
     openai_server.malformed_sse(sample_ids={"s-002"}, times=1)
@@ -75,12 +84,14 @@ def test_dropped_stream_and_malformed_sse_are_retried(tiny_dataset: Path, openai
     assert records["s-002"].answer == "x" and records["s-002"].extra["attempts"] == 2
 
 
-def test_resume_requests_only_failed_samples(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
-                                             tmp_path: Path) -> None:
+def test_resume_requests_only_failed_samples(
+    tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
     openai_server.answers = dict(ANSWERS)
     openai_server.fail_with(500, sample_ids={"s-002"})
-    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url,
-                           extra_options={"max_attempts": 2})
+    cfg = write_experiment(
+        tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url, extra_options={"max_attempts": 2}
+    )
     first = run(cfg)
     run_dir = RunDir(first.runs[0].run_dir)
     failed = run_dir.latest_answers()["s-002"]
@@ -108,8 +119,9 @@ def test_unreachable_endpoint_fails_the_run_clearly(tiny_dataset: Path, tmp_path
     assert manifest.status == "failed" and manifest.stages["infer"].status == "failed"
 
 
-def test_changed_prompts_refuse_old_answers(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
-                                            tmp_path: Path) -> None:
+def test_changed_prompts_refuse_old_answers(
+    tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
     import yaml
 
     cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url)
@@ -124,12 +136,17 @@ def test_changed_prompts_refuse_old_answers(tiny_dataset: Path, openai_server: S
     assert list(tmp_path.glob("runs/exp/r1.old-*")), "old answers are moved aside, not deleted"
 
 
-def test_api_key_is_sent_but_never_written(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
-                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_is_sent_but_never_written(
+    tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret = "sk-test-7f3a9c1e5b"
     monkeypatch.setenv("VLMHB_TEST_KEY", secret)
-    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url,
-                           extra_options={"api_key_env": "VLMHB_TEST_KEY"})
+    cfg = write_experiment(
+        tmp_path / "e.yaml",
+        tiny_dataset,
+        base_url=openai_server.url,
+        extra_options={"api_key_env": "VLMHB_TEST_KEY"},
+    )
     result = run(cfg)
     assert result.ok
     assert openai_server.requests[0].headers["authorization"] == f"Bearer {secret}"
@@ -141,12 +158,14 @@ def test_api_key_is_sent_but_never_written(tiny_dataset: Path, openai_server: Sc
     assert "environment variable VLMHB_TEST_KEY is not set" in result.runs[0].error
 
 
-def test_invalid_json_where_json_is_expected_is_counted_not_fatal(openai_server: ScriptedOpenAIServer,
-                                                                  tmp_path: Path) -> None:
+def test_invalid_json_where_json_is_expected_is_counted_not_fatal(
+    openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
     dataset = make_kie_dataset(tmp_path / "kie")
     openai_server.default_answer = '{"inn": "7707083893", "kpp": '
-    cfg = write_experiment(tmp_path / "e.yaml", dataset, base_url=openai_server.url, task="kie",
-                           metrics=["anls", "cer"])
+    cfg = write_experiment(
+        tmp_path / "e.yaml", dataset, base_url=openai_server.url, task="kie", metrics=["anls", "cer"]
+    )
     result = run(cfg)
     assert result.ok
     body = openai_server.requests[0].body
@@ -157,6 +176,8 @@ def test_invalid_json_where_json_is_expected_is_counted_not_fatal(openai_server:
     assert row["answer"] == '{"inn": "7707083893", "kpp": '  # the raw answer is kept
     openai_server.default_answer = '```json\n{"kpp": "770701001", "inn": "7707083893"}\n```'
     result = run(cfg, fresh=True)
-    (row,) = [json.loads(line) for line in (RunDir(result.runs[0].run_dir).metrics_dir / "samples.jsonl")
-              .read_text().splitlines()]
+    (row,) = [
+        json.loads(line)
+        for line in (RunDir(result.runs[0].run_dir).metrics_dir / "samples.jsonl").read_text().splitlines()
+    ]
     assert row["invalid"] is None and row["scores"]["anls"] == 1.0

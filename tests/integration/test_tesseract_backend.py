@@ -39,8 +39,10 @@ def test_vqa_and_kie_by_label_lookup(tmp_path: Path) -> None:
     page = render_page(tmp_path / "q.png", LINES, size=(700, 160))
     answer = anyio.run(lambda: _ask(page, task="vqa", hints={"question_type": "Фамилия"}))
     assert answer.text == "ИВАНОВ"
-    schema = {"type": "object", "properties": {"inn": {"type": "string", "title": "ИНН"},
-                                               "name": {"type": "string", "title": "Имя"}}}
+    schema = {
+        "type": "object",
+        "properties": {"inn": {"type": "string", "title": "ИНН"}, "name": {"type": "string", "title": "Имя"}},
+    }
     kie = anyio.run(lambda: _ask(page, task="kie", json_schema=schema))
     assert json.loads(kie.text) == {"inn": "7707083893", "name": "ПЕТР"}
 

@@ -47,8 +47,13 @@ if TYPE_CHECKING:
 
 SAMPLE_ID_HEADER = "x-vlmhb-sample-id"
 IMAGE_PROMPT_TOKENS = 256
-_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
-                403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
 SampleIds = set[str] | None
 _DATA_URL = re.compile(r"^data:[\w/+.-]+;base64,(.*)$", re.DOTALL)
 
@@ -142,9 +147,7 @@ class ScriptedOpenAIServer:
         token_delay: Seconds before each following token.
     """
 
-    def __init__(
-        self, *, model: str = "scripted-vlm", host: str = "127.0.0.1", port: int = 0
-    ) -> None:
+    def __init__(self, *, model: str = "scripted-vlm", host: str = "127.0.0.1", port: int = 0) -> None:
         self.model, self.host, self._port_wanted = model, host, port
         self.port: int | None = None
         self._lock = threading.Condition()
@@ -153,11 +156,13 @@ class ScriptedOpenAIServer:
         self._uvicorn: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.clear()
-        self.app = Starlette(routes=[
-            Route("/v1/chat/completions", self._chat, methods=["POST"]),
-            Route("/v1/models", self._models, methods=["GET"]),
-            Route("/health", self._health, methods=["GET"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+                Route("/health", self._health, methods=["GET"]),
+            ]
+        )
 
     # ----------------------------------------------------------------- lifecycle
     @property
@@ -172,11 +177,18 @@ class ScriptedOpenAIServer:
         sock.bind((self.host, self._port_wanted))
         self.port = sock.getsockname()[1]
         self._stopping.clear()
-        config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
         self._uvicorn = server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name=f"openai-server-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"openai-server-{self.port}", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:
@@ -221,8 +233,15 @@ class ScriptedOpenAIServer:
         with self._lock:
             self._scripts.append(_Script(kind, ids, times, params))
 
-    def fail_with(self, status: int, *, sample_ids: SampleIds = None, times: int | None = None,
-                  retry_after: float | None = None, body: dict[str, Any] | None = None) -> None:
+    def fail_with(
+        self,
+        status: int,
+        *,
+        sample_ids: SampleIds = None,
+        times: int | None = None,
+        retry_after: float | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
         """Answer matching requests with an HTTP error and an OpenAI-style error JSON.
 
         Args:
@@ -234,13 +253,13 @@ class ScriptedOpenAIServer:
         """
         self._add("fail", sample_ids, times, status=status, retry_after=retry_after, body=body)
 
-    def hang(self, *, sample_ids: SampleIds = None, times: int | None = None,
-             seconds: float = 3600) -> None:
+    def hang(self, *, sample_ids: SampleIds = None, times: int | None = None, seconds: float = 3600) -> None:
         """Sleep ``seconds`` before responding (interrupted by ``stop()``)."""
         self._add("hang", sample_ids, times, seconds=seconds)
 
-    def drop_stream(self, *, sample_ids: SampleIds = None, times: int | None = None,
-                    after_tokens: int = 1) -> None:
+    def drop_stream(
+        self, *, sample_ids: SampleIds = None, times: int | None = None, after_tokens: int = 1
+    ) -> None:
         """Abort the connection of a stream after ``after_tokens`` content chunks."""
         self._add("drop", sample_ids, times, after_tokens=after_tokens)
 
@@ -293,11 +312,15 @@ class ScriptedOpenAIServer:
         return JSONResponse({"object": "list", "data": [model]})
 
     @staticmethod
-    def _error(status: int, message: str, headers: dict[str, str] | None = None,
-               body: dict[str, Any] | None = None) -> Response:
+    def _error(
+        status: int, message: str, headers: dict[str, str] | None = None, body: dict[str, Any] | None = None
+    ) -> Response:
         etype = _ERROR_TYPES.get(status, "server_error" if status >= 500 else "api_error")
-        payload = body if body is not None else {
-            "error": {"message": message, "type": etype, "param": None, "code": status}}
+        payload = (
+            body
+            if body is not None
+            else {"error": {"message": message, "type": etype, "param": None, "code": status}}
+        )
         return JSONResponse(payload, status_code=status, headers=headers)
 
     @staticmethod
@@ -349,8 +372,9 @@ class ScriptedOpenAIServer:
             body: Any = json.loads(await request.body())
         except ValueError:
             body = None
-        record = RecordedRequest(sample_id, body if isinstance(body, dict) else {},
-                                 dict(request.headers), time.monotonic())
+        record = RecordedRequest(
+            sample_id, body if isinstance(body, dict) else {}, dict(request.headers), time.monotonic()
+        )
         with self._lock:
             self._requests.append(record)
             self._lock.notify_all()
@@ -383,11 +407,23 @@ class ScriptedOpenAIServer:
             await self._sleep(self.first_token_delay + len(tokens) * self.token_delay)
             if self._take("malformed", sample_id) is not None:
                 return Response(b"{not json", media_type="application/json")
-            return JSONResponse({
-                "id": ident, "object": "chat.completion", "created": created, "model": model,
-                "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                             "message": {"role": "assistant", "content": "".join(tokens)}}],
-                "usage": usage})
+            return JSONResponse(
+                {
+                    "id": ident,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "logprobs": None,
+                            "message": {"role": "assistant", "content": "".join(tokens)},
+                        }
+                    ],
+                    "usage": usage,
+                }
+            )
         drop, malformed = self._take("drop", sample_id), self._take("malformed", sample_id)
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
@@ -414,8 +450,9 @@ class ScriptedOpenAIServer:
                 yield f"data: {json.dumps({**head, 'choices': [], 'usage': usage})}\n\n"
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
 
 @pytest.fixture

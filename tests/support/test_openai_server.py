@@ -20,10 +20,15 @@ openai_server = server_module.openai_server  # the fixture under test, re-export
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PNG_URL = "data:image/png;base64," + base64.b64encode(b"\x89PNG fake").decode()
-MESSAGES = [{"role": "user", "content": [
-    {"type": "text", "text": "read this page"},
-    {"type": "image_url", "image_url": {"url": PNG_URL}},
-]}]
+MESSAGES = [
+    {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "read this page"},
+            {"type": "image_url", "image_url": {"url": PNG_URL}},
+        ],
+    }
+]
 
 
 def _client(server: ScriptedOpenAIServer, **kwargs: object) -> openai.OpenAI:
@@ -44,7 +49,8 @@ def test_tokenize_roundtrip() -> None:
 def test_openai_client_non_streaming(openai_server: ScriptedOpenAIServer) -> None:
     openai_server.answers["s1"] = "Total: 42 RUB"
     resp = _client(openai_server).chat.completions.create(
-        model="scripted-vlm", messages=MESSAGES, extra_headers={"X-VLMHB-Sample-Id": "s1"})
+        model="scripted-vlm", messages=MESSAGES, extra_headers={"X-VLMHB-Sample-Id": "s1"}
+    )
     assert resp.object == "chat.completion"
     assert resp.choices[0].message.content == "Total: 42 RUB"
     assert resp.choices[0].finish_reason == "stop"
@@ -59,8 +65,8 @@ def test_openai_client_non_streaming(openai_server: ScriptedOpenAIServer) -> Non
 def test_openai_client_streaming_with_usage(openai_server: ScriptedOpenAIServer) -> None:
     openai_server.default_answer = "one two three"
     stream = _client(openai_server).chat.completions.create(
-        model="scripted-vlm", messages=MESSAGES, stream=True,
-        stream_options={"include_usage": True})
+        model="scripted-vlm", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    )
     chunks = list(stream)
     assert all(c.object == "chat.completion.chunk" for c in chunks)
     assert chunks[0].choices[0].delta.role == "assistant"
@@ -92,7 +98,8 @@ def test_fail_with_429_then_success(openai_server: ScriptedOpenAIServer) -> None
     openai_server.fail_with(429, times=1, retry_after=0.1)
     started = time.monotonic()
     resp = _client(openai_server, max_retries=2).chat.completions.create(
-        model="m", messages=MESSAGES, extra_headers={"X-VLMHB-Sample-Id": "s2"})
+        model="m", messages=MESSAGES, extra_headers={"X-VLMHB-Sample-Id": "s2"}
+    )
     assert resp.choices[0].message.content == "ok"
     assert time.monotonic() - started >= 0.1
     assert [r.status for r in openai_server.requests] == [429, 200]
@@ -121,7 +128,8 @@ def test_hang_client_timeout_and_prompt_stop() -> None:
             _post(server, {"model": "m", "messages": MESSAGES}, "slow", timeout=0.3)
         with pytest.raises(openai.APITimeoutError):
             _client(server, max_retries=0, timeout=0.3).chat.completions.create(
-                model="m", messages=MESSAGES, extra_headers={"X-VLMHB-Sample-Id": "slow"})
+                model="m", messages=MESSAGES, extra_headers={"X-VLMHB-Sample-Id": "slow"}
+            )
         fast = _post(server, {"model": "m", "messages": MESSAGES}, "fast", timeout=2)
         assert fast.status_code == 200  # hanging requests do not block others
     finally:
@@ -148,8 +156,11 @@ def test_drop_stream_is_incomplete(openai_server: ScriptedOpenAIServer) -> None:
         assert [line for line in resp.iter_lines() if line][-1] == "data: [DONE]"  # times=1 used
     openai_server.drop_stream(after_tokens=0)
     with pytest.raises(openai.APIConnectionError):
-        list(_client(openai_server, max_retries=0).chat.completions.create(
-            model="m", messages=MESSAGES, stream=True))
+        list(
+            _client(openai_server, max_retries=0).chat.completions.create(
+                model="m", messages=MESSAGES, stream=True
+            )
+        )
     assert openai_server.requested_sample_ids == [None, None, None]  # 200 headers were sent
 
 
@@ -168,8 +179,10 @@ def test_malformed_sse(openai_server: ScriptedOpenAIServer) -> None:
 def test_per_sample_answers_and_answer_fn(openai_server: ScriptedOpenAIServer) -> None:
     openai_server.answers = {"a": "answer A", "b": "answer B"}
     body = {"model": "m", "messages": MESSAGES}
-    got = {sid: _post(openai_server, body, sid).json()["choices"][0]["message"]["content"]
-           for sid in ["a", "b", "c"]}
+    got = {
+        sid: _post(openai_server, body, sid).json()["choices"][0]["message"]["content"]
+        for sid in ["a", "b", "c"]
+    }
     assert got == {"a": "answer A", "b": "answer B", "c": "ok"}
     openai_server.answer_fn = lambda body, sid: f"{sid}:{body['model']}"
     assert _post(openai_server, body, "a").json()["choices"][0]["message"]["content"] == "a:m"
@@ -177,10 +190,18 @@ def test_per_sample_answers_and_answer_fn(openai_server: ScriptedOpenAIServer) -
 
 
 def test_validation_errors(openai_server: ScriptedOpenAIServer) -> None:
-    bad_image = [{"role": "user", "content": [
-        {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@not-b64@@"}}]}]
-    for body in [{"messages": MESSAGES}, {"model": "m"}, {"model": "m", "messages": "hi"},
-                 {"model": "m", "messages": bad_image}]:
+    bad_image = [
+        {
+            "role": "user",
+            "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,@@not-b64@@"}}],
+        }
+    ]
+    for body in [
+        {"messages": MESSAGES},
+        {"model": "m"},
+        {"model": "m", "messages": "hi"},
+        {"model": "m", "messages": bad_image},
+    ]:
         resp = _post(openai_server, body)
         assert resp.status_code == 400, body
         assert resp.json()["error"]["type"] == "invalid_request_error"
@@ -215,9 +236,23 @@ def test_models_health_and_delays(openai_server: ScriptedOpenAIServer) -> None:
 def test_separate_process_with_port_file(tmp_path: Path) -> None:
     port_file = tmp_path / "port"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.openai_server", "--port", "0",
-         "--port-file", str(port_file), "--answer", "from process", "--token-delay", "0"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "tests.support.openai_server",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+            "--answer",
+            "from process",
+            "--token-delay",
+            "0",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 20  # generous: imports are slow on a loaded machine
         while not port_file.exists():
@@ -226,7 +261,8 @@ def test_separate_process_with_port_file(tmp_path: Path) -> None:
             time.sleep(0.02)
         url = f"http://127.0.0.1:{int(port_file.read_text())}/v1"
         resp = openai.OpenAI(base_url=url, api_key="x").chat.completions.create(
-            model="scripted-vlm", messages=MESSAGES)
+            model="scripted-vlm", messages=MESSAGES
+        )
         assert resp.choices[0].message.content == "from process"
     finally:
         proc.terminate()

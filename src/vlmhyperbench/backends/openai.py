@@ -56,9 +56,13 @@ class OpenAIBackend(ModelBackend):
     max_attempts: int = Field(default=4, ge=1)
     backoff_base_s: float = Field(default=1.0, ge=0)
     backoff_max_s: float = Field(default=60.0, ge=0)
-    structured_output: bool = Field(default=True, description="send response_format json_schema when a sample has a schema")
+    structured_output: bool = Field(
+        default=True, description="send response_format json_schema when a sample has a schema"
+    )
     extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request body")
-    check_endpoint: bool = Field(default=True, description="GET /models at start to fail fast when unreachable")
+    check_endpoint: bool = Field(
+        default=True, description="GET /models at start to fail fast when unreachable"
+    )
 
     _client: httpx.AsyncClient | None = PrivateAttr(default=None)
     _api_key: SecretStr | None = PrivateAttr(default=None)
@@ -78,8 +82,9 @@ class OpenAIBackend(ModelBackend):
         headers = {"Authorization": f"Bearer {self._api_key.get_secret_value()}"} if self._api_key else {}
         timeout = httpx.Timeout(self.timeout_s, connect=self.connect_timeout_s)
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=64)
-        self._client = httpx.AsyncClient(base_url=self.base_url.rstrip("/"), headers=headers,
-                                         timeout=timeout, limits=limits)
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url.rstrip("/"), headers=headers, timeout=timeout, limits=limits
+        )
         if self.check_endpoint:
             await self._check_reachable()
 
@@ -92,7 +97,7 @@ class OpenAIBackend(ModelBackend):
             raise UserError(
                 f"cannot reach the OpenAI-compatible endpoint {self.base_url}: {_describe(exc)}",
                 hint="check that the server is running and base_url (with /v1) is right; "
-                     "set check_endpoint: false to skip this check",
+                "set check_endpoint: false to skip this check",
             ) from None
 
     async def aclose(self) -> None:
@@ -114,8 +119,12 @@ class OpenAIBackend(ModelBackend):
             messages.append({"role": "system", "content": request.system})
         messages.append({"role": "user", "content": content})
         p = request.params
-        body: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": p.max_tokens,
-                                "temperature": p.temperature}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": p.max_tokens,
+            "temperature": p.temperature,
+        }
         if p.top_p is not None:
             body["top_p"] = p.top_p
         if p.seed is not None:
@@ -126,8 +135,10 @@ class OpenAIBackend(ModelBackend):
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
         if request.json_schema is not None and self.structured_output:
-            body["response_format"] = {"type": "json_schema",
-                                       "json_schema": {"name": "answer", "schema": request.json_schema}}
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": request.json_schema},
+            }
         body.update(self.extra_body)
         return body
 
@@ -136,7 +147,9 @@ class OpenAIBackend(ModelBackend):
         try:
             body = self.build_body(request)
         except OSError as exc:
-            return GenerationResult(text=None, error=ErrorInfo(kind="image", message=str(exc), retryable=False))
+            return GenerationResult(
+                text=None, error=ErrorInfo(kind="image", message=str(exc), retryable=False)
+            )
         headers = {"X-VLMHB-Sample-Id": request.sample_id}
         last: _Attempt | None = None
         for attempt in range(1, self.max_attempts + 1):
@@ -146,7 +159,9 @@ class OpenAIBackend(ModelBackend):
                 result.extra["attempts"] = attempt
                 return result
             except TimeoutError:
-                last = _Attempt(ErrorInfo(kind="timeout", message=f"no complete answer within {self.timeout_s:g} s"))
+                last = _Attempt(
+                    ErrorInfo(kind="timeout", message=f"no complete answer within {self.timeout_s:g} s")
+                )
             except _Attempt as failed:
                 last = failed
             logger.debug("sample %s attempt %d failed: %s", request.sample_id, attempt, last.error.message)
@@ -176,10 +191,16 @@ class OpenAIBackend(ModelBackend):
             choice = data["choices"][0]
             text = choice["message"].get("content") or ""
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise _Attempt(ErrorInfo(kind="invalid_response", message=f"unexpected response body: {exc}")) from None
+            raise _Attempt(
+                ErrorInfo(kind="invalid_response", message=f"unexpected response body: {exc}")
+            ) from None
         usage = _usage(data.get("usage"))
-        return GenerationResult(text=text, usage=usage, finish_reason=choice.get("finish_reason"),
-                                timings=Timings(started_at=started, latency_s=latency))
+        return GenerationResult(
+            text=text,
+            usage=usage,
+            finish_reason=choice.get("finish_reason"),
+            timings=Timings(started_at=started, latency_s=latency),
+        )
 
     async def _stream(self, body: dict[str, Any], headers: dict[str, str]) -> GenerationResult:
         assert self._client is not None
@@ -190,7 +211,9 @@ class OpenAIBackend(ModelBackend):
         done = False
         started, t0 = time.time(), time.perf_counter()
         try:
-            async with self._client.stream("POST", "/chat/completions", json=body, headers=headers) as response:
+            async with self._client.stream(
+                "POST", "/chat/completions", json=body, headers=headers
+            ) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     _raise_for_status(response)
@@ -205,8 +228,11 @@ class OpenAIBackend(ModelBackend):
                     try:
                         event = json.loads(payload)
                     except json.JSONDecodeError:
-                        raise _Attempt(ErrorInfo(kind="invalid_response",
-                                                 message=f"malformed SSE event: {payload[:80]!r}")) from None
+                        raise _Attempt(
+                            ErrorInfo(
+                                kind="invalid_response", message=f"malformed SSE event: {payload[:80]!r}"
+                            )
+                        ) from None
                     if event.get("usage"):
                         usage = _usage(event["usage"])
                     for choice in event.get("choices") or []:
@@ -219,11 +245,17 @@ class OpenAIBackend(ModelBackend):
             raise _transport_error(exc) from None
         latency = time.perf_counter() - t0
         if not done and finish is None:
-            raise _Attempt(ErrorInfo(kind="connection", message="stream ended before completion ([DONE] missing)"))
+            raise _Attempt(
+                ErrorInfo(kind="connection", message="stream ended before completion ([DONE] missing)")
+            )
         if usage is None:
             usage = Usage(completion_tokens=len(token_times), source="estimate")
-        return GenerationResult(text="".join(parts), usage=usage, finish_reason=finish,
-                                timings=_stream_timings(started, latency, token_times, usage))
+        return GenerationResult(
+            text="".join(parts),
+            usage=usage,
+            finish_reason=finish,
+            timings=_stream_timings(started, latency, token_times, usage),
+        )
 
 
 def _stream_timings(started: float, latency: float, token_times: list[float], usage: Usage) -> Timings:
@@ -238,8 +270,12 @@ def _stream_timings(started: float, latency: float, token_times: list[float], us
 def _usage(data: Any) -> Usage:
     if not isinstance(data, dict):
         return Usage()
-    return Usage(prompt_tokens=data.get("prompt_tokens"), completion_tokens=data.get("completion_tokens"),
-                 total_tokens=data.get("total_tokens"), source="server")
+    return Usage(
+        prompt_tokens=data.get("prompt_tokens"),
+        completion_tokens=data.get("completion_tokens"),
+        total_tokens=data.get("total_tokens"),
+        source="server",
+    )
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -265,8 +301,12 @@ def _raise_for_status(response: httpx.Response) -> None:
         message = response.text[:200]
     status = response.status_code
     raise _Attempt(
-        ErrorInfo(kind="http", status=status, retryable=status in RETRY_STATUS,
-                  message=f"HTTP {status} from {response.request.url}: {message or response.reason_phrase}"),
+        ErrorInfo(
+            kind="http",
+            status=status,
+            retryable=status in RETRY_STATUS,
+            message=f"HTTP {status} from {response.request.url}: {message or response.reason_phrase}",
+        ),
         retry_after=_retry_after(response),
     )
 

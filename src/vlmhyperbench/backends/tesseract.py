@@ -47,7 +47,8 @@ class TesseractBackend(ModelBackend):
     threads_per_process: int = Field(default=1, ge=1, description="OMP_THREAD_LIMIT for each tesseract")
     label_match_threshold: float = Field(default=75.0, ge=0, le=100)
     mode: Literal["auto", "text", "fields"] = Field(
-        default="auto", description="auto: text for ocr, label lookup for vqa/kie")
+        default="auto", description="auto: text for ocr, label lookup for vqa/kie"
+    )
 
     _path: str | None = PrivateAttr(default=None)
     _version: str = PrivateAttr(default="")
@@ -59,7 +60,9 @@ class TesseractBackend(ModelBackend):
     async def start(self) -> None:
         self._path = shutil.which(self.binary)
         if self._path is None:
-            raise MissingDependency(f"backend 'tesseract' needs the '{self.binary}' program", hint=INSTALL_HINT)
+            raise MissingDependency(
+                f"backend 'tesseract' needs the '{self.binary}' program", hint=INSTALL_HINT
+            )
         out = subprocess.run([self._path, "--version"], capture_output=True, text=True, check=False)
         self._version = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
         langs = subprocess.run([self._path, "--list-langs"], capture_output=True, text=True, check=False)
@@ -76,7 +79,14 @@ class TesseractBackend(ModelBackend):
 
     async def _ocr(self, image: Path) -> tuple[str, bool]:
         """Page text, and whether it came from the cache."""
-        key = (str(image), str(image.stat().st_mtime_ns), self.binary, self.lang, str(self.psm), str(self.oem))
+        key = (
+            str(image),
+            str(image.stat().st_mtime_ns),
+            self.binary,
+            self.lang,
+            str(self.psm),
+            str(self.oem),
+        )
         lock = self._locks.setdefault(image, anyio.Lock())
         async with lock:
             if key in _PAGE_CACHE:
@@ -96,7 +106,9 @@ class TesseractBackend(ModelBackend):
         with anyio.fail_after(self.timeout_s):
             result = await anyio.run_process(cmd, env=env, check=False)
         if result.returncode != 0:
-            raise RuntimeError(result.stderr.decode(errors="replace").strip()[-300:] or f"exit {result.returncode}")
+            raise RuntimeError(
+                result.stderr.decode(errors="replace").strip()[-300:] or f"exit {result.returncode}"
+            )
         return result.stdout.decode("utf-8", errors="replace")
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
@@ -113,7 +125,9 @@ class TesseractBackend(ModelBackend):
             text = self._fields_answer(text, request)
         latency = time.perf_counter() - t0
         return GenerationResult(
-            text=text, finish_reason="stop", usage=Usage(),
+            text=text,
+            finish_reason="stop",
+            usage=Usage(),
             timings=Timings(started_at=started, latency_s=latency),
             extra={"engine": self._version, "cached": all(cached for _, cached in pages)},
         )
@@ -122,8 +136,11 @@ class TesseractBackend(ModelBackend):
         lines = page.splitlines()
         schema = request.json_schema
         if schema and isinstance(schema.get("properties"), dict):
-            found = {key: find_labelled_value(lines, str(spec.get("title") or key), self.label_match_threshold)
-                     for key, spec in schema["properties"].items() if isinstance(spec, dict)}
+            found = {
+                key: find_labelled_value(lines, str(spec.get("title") or key), self.label_match_threshold)
+                for key, spec in schema["properties"].items()
+                if isinstance(spec, dict)
+            }
             return json.dumps(found, ensure_ascii=False)
         label = str(request.hints.get("question_type") or "")
         return find_labelled_value(lines, label, self.label_match_threshold) if label else ""

@@ -5,15 +5,21 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.progress import TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from ..core import UserError
 from ..orchestrator.events import Event
@@ -35,10 +41,14 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except UserError as exc:
             for problem in exc.problems:
-                err_console.print(f"[bold red]error:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
+                err_console.print(
+                    f"[bold red]error:[/] {escape(problem.render())}", highlight=False, soft_wrap=True
+                )
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted[/]: completed answers are kept; run the same command to resume")
+            err_console.print(
+                "[yellow]interrupted[/]: completed answers are kept; run the same command to resume"
+            )
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -49,7 +59,9 @@ def setup_logging(verbose: bool) -> None:
     logger = logging.getLogger("vlmhyperbench")
     logger.setLevel(logging.DEBUG)
     if not any(isinstance(h, RichHandler) for h in logger.handlers):
-        handler = RichHandler(console=err_console, show_path=False, level=logging.INFO if verbose else logging.WARNING)
+        handler = RichHandler(
+            console=err_console, show_path=False, level=logging.INFO if verbose else logging.WARNING
+        )
         logger.addHandler(handler)
 
 
@@ -58,8 +70,13 @@ class EventProgress:
 
     def __init__(self) -> None:
         self.progress = Progress(
-            TextColumn("[bold]{task.fields[run]}[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
+            TextColumn("[bold]{task.fields[run]}[/] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
         )
         self._tasks: dict[tuple[str, str], TaskID] = {}
 
@@ -79,8 +96,15 @@ class EventProgress:
         elif event.kind == "stage_finished" and key in self._tasks:
             task = self.progress.tasks[self._tasks[key]]
             total = task.total or task.completed or 1
-            self.progress.update(self._tasks[key], total=total, completed=total if event.text == "completed"
-                                 else task.completed, description=f"{event.stage} [{event.text}]")
+            self.progress.update(
+                self._tasks[key],
+                total=total,
+                completed=total if event.text == "completed" else task.completed,
+                description=f"{event.stage} [{event.text}]",
+            )
         elif event.kind == "run_failed":
-            self.progress.console.print(f"[bold red]run {escape(event.run_id)} failed:[/] {escape(event.text)}",
-                                       highlight=False, soft_wrap=True)
+            self.progress.console.print(
+                f"[bold red]run {escape(event.run_id)} failed:[/] {escape(event.text)}",
+                highlight=False,
+                soft_wrap=True,
+            )

@@ -25,15 +25,24 @@ def _names(text: str) -> list[str]:
 
 @friendly_errors
 def evaluate(
-    dataset: Path = typer.Option(..., "--dataset", "-d", help="Dataset folder (annotation.csv or annotation.jsonl)."),
-    answers: Path = typer.Option(..., "--answers", "-a", help="answers.jsonl (sample_id, answer) or id;model_answer CSV."),
-    metrics: str = typer.Option(..., "--metrics", "-m", help="Comma-separated metric names, e.g. cer,wer,anls,exact_match."),
+    dataset: Path = typer.Option(
+        ..., "--dataset", "-d", help="Dataset folder (annotation.csv or annotation.jsonl)."
+    ),
+    answers: Path = typer.Option(
+        ..., "--answers", "-a", help="answers.jsonl (sample_id, answer) or id;model_answer CSV."
+    ),
+    metrics: str = typer.Option(
+        ..., "--metrics", "-m", help="Comma-separated metric names, e.g. cer,wer,anls,exact_match."
+    ),
     out: Path = typer.Option(..., "--out", help="Folder for metrics_*.csv and metrics.json."),
-    aggregators: str = typer.Option("by_id,by_field,by_doc_class,general", "--aggregators",
-                                    help="Comma-separated aggregators."),
+    aggregators: str = typer.Option(
+        "by_id,by_field,by_doc_class,general", "--aggregators", help="Comma-separated aggregators."
+    ),
     layout: str = typer.Option("auto", "--layout", help="Dataset layout: auto, prototype_csv or jsonl."),
     doc_class: Optional[list[str]] = typer.Option(None, "--doc-class", help="Only these doc classes."),
-    question_type: Optional[list[str]] = typer.Option(None, "--question-type", help="Only these question types."),
+    question_type: Optional[list[str]] = typer.Option(
+        None, "--question-type", help="Only these question types."
+    ),
 ) -> None:
     """Score an answers file against a dataset (no model needed)."""
     built = [build_metric(name) for name in _names(metrics)]
@@ -43,12 +52,19 @@ def evaluate(
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("scoring", total=None)
         summary = evaluate_answers(
-            data, answers, built, out, aggregator_names=[canonical_aggregator(a) for a in _names(aggregators)],
+            data,
+            answers,
+            built,
+            out,
+            aggregator_names=[canonical_aggregator(a) for a in _names(aggregators)],
             filters={"doc_class": doc_class or [], "question_type": question_type or []},
-            progress=lambda done, total: bar.update(task, completed=done, total=total))
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     general = summary.aggregates.get("general")
     if general:
-        values = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=—" for k, v in general[0].values.items())
+        values = ", ".join(
+            f"{k}={v:.4f}" if v is not None else f"{k}=—" for k, v in general[0].values.items()
+        )
         console.print(f"{summary.n_samples} answers scored: {values}")
     if summary.n_missing:
         console.print(f"[yellow]{summary.n_missing} dataset samples have no answer and were not scored[/]")
@@ -56,16 +72,22 @@ def evaluate(
 
 
 @friendly_errors
-def report(path: Path = typer.Argument(..., help="A run folder, or an experiment folder holding runs.")) -> None:
+def report(
+    path: Path = typer.Argument(..., help="A run folder, or an experiment folder holding runs."),
+) -> None:
     """Rebuild the reports of a run, or of every run of an experiment and their comparison."""
     if (path / "run_spec.json").exists():
         for written in report_run(RunDir(path)):
             console.print(f"wrote {written}")
         return
-    runs = [RunDir(p) for p in sorted(path.iterdir()) if (p / "run_spec.json").exists()] if path.is_dir() else []
+    runs = (
+        [RunDir(p) for p in sorted(path.iterdir()) if (p / "run_spec.json").exists()] if path.is_dir() else []
+    )
     if not runs:
-        raise ConfigError(f"{path} is neither a run folder nor an experiment folder",
-                          hint="a run folder holds run_spec.json; an experiment folder holds run folders")
+        raise ConfigError(
+            f"{path} is neither a run folder nor an experiment folder",
+            hint="a run folder holds run_spec.json; an experiment folder holds run folders",
+        )
     for run_dir in runs:
         report_run(run_dir)
     with_metrics = [r for r in runs if r.metrics_json.exists()]

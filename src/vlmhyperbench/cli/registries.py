@@ -27,8 +27,11 @@ datasets_app = typer.Typer(help="Dataset layouts, validation and the demo datase
 
 @models_app.command("list")
 @friendly_errors
-def models_list(catalogue: Optional[list[Path]] = typer.Option(None, "--catalogue", "-c",
-                                                               help="Extra catalogue file (YAML or CSV).")) -> None:
+def models_list(
+    catalogue: Optional[list[Path]] = typer.Option(
+        None, "--catalogue", "-c", help="Extra catalogue file (YAML or CSV)."
+    ),
+) -> None:
     """Registered backends and catalogue entries."""
     table = Table(title="backends", title_justify="left")
     for column in ("name", "version", "from"):
@@ -54,8 +57,13 @@ def metrics_list() -> None:
     for entry in metrics:
         cls = entry.obj
         options = ", ".join(f"{k}={f.default!r}" for k, f in cls.model_fields.items())
-        table.add_row(entry.name, entry.version or "", "higher" if cls.higher_is_better else "lower", options,
-                      entry.description)
+        table.add_row(
+            entry.name,
+            entry.version or "",
+            "higher" if cls.higher_is_better else "lower",
+            options,
+            entry.description,
+        )
     console.print(table)
     table = Table(title="aggregators", title_justify="left")
     table.add_column("name")
@@ -94,11 +102,15 @@ def datasets_list() -> None:
 
 @datasets_app.command("validate")
 @friendly_errors
-def datasets_validate(path: Path = typer.Argument(..., help="Dataset folder."),
-                      layout: str = typer.Option("auto", help="auto, prototype_csv or jsonl.")) -> None:
+def datasets_validate(
+    path: Path = typer.Argument(..., help="Dataset folder."),
+    layout: str = typer.Option("auto", help="auto, prototype_csv or jsonl."),
+) -> None:
     """Check every row and image of a dataset; print a summary."""
     data = load_dataset(path, layout=layout)
-    console.print(f"[green]ok[/]: {len(data.samples)} samples, layout {data.layout}, fingerprint {data.fingerprint}")
+    console.print(
+        f"[green]ok[/]: {len(data.samples)} samples, layout {data.layout}, fingerprint {data.fingerprint}"
+    )
     for attribute in ("task", "doc_class", "split"):
         counts = Counter(getattr(s, attribute) for s in data.samples)
         console.print(f"  {attribute}: " + ", ".join(f"{k or '—'}={v}" for k, v in sorted(counts.items())))
@@ -118,6 +130,10 @@ def datasets_make_demo(
 
     with Progress(console=console) as bar:
         task = bar.add_task("rendering", total=None)
-        path = generate_demo(out, seed=DEMO_SEED if seed is None else seed, n_per_class=n_per_class,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+        path = generate_demo(
+            out,
+            seed=DEMO_SEED if seed is None else seed,
+            n_per_class=n_per_class,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     console.print(f"wrote {path}")

@@ -9,29 +9,46 @@ import anyio
 import typer
 from rich.table import Table
 
+from .._paths import demo_experiment_path
 from ..orchestrator import ExperimentResult, run_experiment_async
 from ..orchestrator.runner import ALL_STAGES
-from .._paths import demo_experiment_path
 from ._common import EventProgress, console, friendly_errors, setup_logging
 
 __all__ = ["infer", "run"]
 
-ConfigArg = typer.Argument(None, help="Experiment: .yaml/.json or a run-matrix .csv. Omit for the shipped demo.",
-                           show_default=False)
-OutputOpt = typer.Option(None, "--output-dir", "-o", envvar="VLMHB_OUTPUT_DIR",
-                         help="Where runs go (default: the config's output_dir, 'runs').")
-FreshOpt = typer.Option(False, "--fresh", help="Start the runs again: move their old folders aside (nothing is deleted).")
+ConfigArg = typer.Argument(
+    None, help="Experiment: .yaml/.json or a run-matrix .csv. Omit for the shipped demo.", show_default=False
+)
+OutputOpt = typer.Option(
+    None,
+    "--output-dir",
+    "-o",
+    envvar="VLMHB_OUTPUT_DIR",
+    help="Where runs go (default: the config's output_dir, 'runs').",
+)
+FreshOpt = typer.Option(
+    False, "--fresh", help="Start the runs again: move their old folders aside (nothing is deleted)."
+)
 RunOpt = typer.Option(None, "--run", help="Only these run names (repeatable).")
 VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show info logs.")
 
 
-def _execute(config: Optional[Path], output_dir: Optional[Path], fresh: bool, only: Optional[list[str]],
-             verbose: bool, stages: frozenset[str]) -> ExperimentResult:
+def _execute(
+    config: Optional[Path],
+    output_dir: Optional[Path],
+    fresh: bool,
+    only: Optional[list[str]],
+    verbose: bool,
+    stages: frozenset[str],
+) -> ExperimentResult:
     setup_logging(verbose)
     path = config or demo_experiment_path()
     with EventProgress() as progress:
-        result = anyio.run(lambda: run_experiment_async(
-            path, fresh=fresh, emit=progress, output_dir=output_dir, stages=stages, only_runs=only))
+        result = anyio.run(
+            lambda: run_experiment_async(
+                path, fresh=fresh, emit=progress, output_dir=output_dir, stages=stages, only_runs=only
+            )
+        )
     _summary(result)
     if not result.ok:
         raise typer.Exit(1)
@@ -44,8 +61,13 @@ def _summary(result: ExperimentResult) -> None:
         table.add_column(column)
     for run in result.runs:
         style = "green" if run.status == "completed" else "red"
-        table.add_row(run.run_id, f"[{style}]{run.status}[/]", str(run.counts.get("ok", "")),
-                      str(run.counts.get("failed", "")), str(run.run_dir))
+        table.add_row(
+            run.run_id,
+            f"[{style}]{run.status}[/]",
+            str(run.counts.get("ok", "")),
+            str(run.counts.get("failed", "")),
+            str(run.run_dir),
+        )
     console.print(table)
     comparison = result.root / "comparison.html"
     if comparison.exists():
@@ -55,14 +77,24 @@ def _summary(result: ExperimentResult) -> None:
 
 
 @friendly_errors
-def run(config: Optional[Path] = ConfigArg, output_dir: Optional[Path] = OutputOpt, fresh: bool = FreshOpt,
-        only: Optional[list[str]] = RunOpt, verbose: bool = VerboseOpt) -> None:
+def run(
+    config: Optional[Path] = ConfigArg,
+    output_dir: Optional[Path] = OutputOpt,
+    fresh: bool = FreshOpt,
+    only: Optional[list[str]] = RunOpt,
+    verbose: bool = VerboseOpt,
+) -> None:
     """Run an experiment end to end: inference → evaluation → report → comparison."""
     _execute(config, output_dir, fresh, only, verbose, ALL_STAGES)
 
 
 @friendly_errors
-def infer(config: Optional[Path] = ConfigArg, output_dir: Optional[Path] = OutputOpt, fresh: bool = FreshOpt,
-          only: Optional[list[str]] = RunOpt, verbose: bool = VerboseOpt) -> None:
+def infer(
+    config: Optional[Path] = ConfigArg,
+    output_dir: Optional[Path] = OutputOpt,
+    fresh: bool = FreshOpt,
+    only: Optional[list[str]] = RunOpt,
+    verbose: bool = VerboseOpt,
+) -> None:
     """Run only the inference stage (answers.jsonl) of an experiment's runs."""
     _execute(config, output_dir, fresh, only, verbose, frozenset({"infer"}))

@@ -17,7 +17,9 @@ __all__ = ["validate"]
 
 
 @friendly_errors
-def validate(config: Optional[Path] = typer.Argument(None, help="Experiment config; omit for the demo.")) -> None:
+def validate(
+    config: Optional[Path] = typer.Argument(None, help="Experiment config; omit for the demo."),
+) -> None:
     """Validate an experiment: names, options, catalogue, datasets, images, prompts."""
     plan = plan_experiment(load_experiment(config or demo_experiment_path()))
     table = Table(title=f"experiment {plan.name}: {len(plan.runs)} runs ok", title_justify="left")
@@ -25,6 +27,12 @@ def validate(config: Optional[Path] = typer.Argument(None, help="Experiment conf
         table.add_column(column)
     for run in plan.runs:
         s = run.spec
-        table.add_row(s.run_id, s.task, s.model, s.backend.name, str(s.dataset.n_samples),
-                      ", ".join(m.name for m in s.metrics))
+        table.add_row(
+            s.run_id,
+            s.task,
+            s.model,
+            s.backend.name,
+            str(s.dataset.n_samples),
+            ", ".join(m.name for m in s.metrics),
+        )
     console.print(table)

@@ -5,6 +5,15 @@ from .experiment import CatalogueEntry, DatasetConfig, ExperimentConfig, ModelRe
 from .loader import LoadedExperiment, load_experiment
 
 __all__ = [
-    "CatalogueEntry", "DatasetConfig", "ExperimentConfig", "LoadedExperiment", "ModelRef", "PromptConfig",
-    "RunConfig", "builtin_catalogue_path", "load_catalogue", "load_catalogue_file", "load_experiment",
+    "CatalogueEntry",
+    "DatasetConfig",
+    "ExperimentConfig",
+    "LoadedExperiment",
+    "ModelRef",
+    "PromptConfig",
+    "RunConfig",
+    "builtin_catalogue_path",
+    "load_catalogue",
+    "load_catalogue_file",
+    "load_experiment",
 ]

@@ -17,8 +17,12 @@ Locator = Callable[..., SourceLocation | None]
 """``locate(key_path, at_key=False)``: where a value (or, with ``at_key``, its key) is."""
 
 
-def _walk(node: yaml.Node, path: KeyPath, marks: dict[KeyPath, tuple[int, int]],
-          key_marks: dict[KeyPath, tuple[int, int]]) -> None:
+def _walk(
+    node: yaml.Node,
+    path: KeyPath,
+    marks: dict[KeyPath, tuple[int, int]],
+    key_marks: dict[KeyPath, tuple[int, int]],
+) -> None:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -49,8 +53,11 @@ def load_yaml_with_locations(path: Path) -> tuple[Any, Locator]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else SourceLocation(path)
-        raise ConfigError(f"cannot parse: {exc.problem}", location=where,
-                          hint="check indentation and quoting around this place") from None
+        raise ConfigError(
+            f"cannot parse: {exc.problem}",
+            location=where,
+            hint="check indentation and quoting around this place",
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"cannot parse: {exc}", location=SourceLocation(path)) from None
     marks: dict[KeyPath, tuple[int, int]] = {}

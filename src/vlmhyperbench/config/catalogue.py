@@ -14,13 +14,27 @@ from .experiment import CatalogueEntry
 __all__ = ["FRAMEWORKS", "builtin_catalogue_path", "load_catalogue", "load_catalogue_file"]
 
 FRAMEWORKS = {
-    "hugging face": "hf", "hugging_face": "hf", "huggingface": "hf", "hf": "hf",
-    "vllm": "vllm", "sglang": "sglang", "openai": "openai", "tesseract": "tesseract",
+    "hugging face": "hf",
+    "hugging_face": "hf",
+    "huggingface": "hf",
+    "hf": "hf",
+    "vllm": "vllm",
+    "sglang": "sglang",
+    "openai": "openai",
+    "tesseract": "tesseract",
 }
 """The prototype's ``framework`` column → backend name."""
 
-CSV_COLUMNS = ("framework", "model_family", "model_name", "docker_image", "git_python_package",
-               "python_package", "module", "class_name")
+CSV_COLUMNS = (
+    "framework",
+    "model_family",
+    "model_name",
+    "docker_image",
+    "git_python_package",
+    "python_package",
+    "module",
+    "class_name",
+)
 
 
 def builtin_catalogue_path() -> Path:
@@ -32,8 +46,11 @@ def framework_backend(framework: str, where: SourceLocation) -> str:
     """Backend name for a prototype framework name."""
     key = " ".join(framework.strip().lower().split())
     if key not in FRAMEWORKS:
-        raise ConfigError(f"unknown framework '{framework}'", location=where,
-                          hint="use one of: Hugging Face, vLLM, SGLang, OpenAI, Tesseract")
+        raise ConfigError(
+            f"unknown framework '{framework}'",
+            location=where,
+            hint="use one of: Hugging Face, vLLM, SGLang, OpenAI, Tesseract",
+        )
     return FRAMEWORKS[key]
 
 
@@ -43,19 +60,28 @@ def _load_csv(path: Path) -> list[CatalogueEntry]:
     header, rows = read_semicolon_csv(path)
     missing = [c for c in ("framework", "model_name") if c not in header]
     if missing:
-        raise ConfigError(f"missing column(s) {', '.join(missing)}; found {', '.join(header)}",
-                          location=SourceLocation(path, 1), hint="expected header: " + ";".join(CSV_COLUMNS))
+        raise ConfigError(
+            f"missing column(s) {', '.join(missing)}; found {', '.join(header)}",
+            location=SourceLocation(path, 1),
+            hint="expected header: " + ";".join(CSV_COLUMNS),
+        )
     entries = []
     for line, row in rows:
         backend = framework_backend(row["framework"], SourceLocation(path, line, "framework"))
         package = (row.get("git_python_package") or "").strip()
-        entries.append(CatalogueEntry(
-            name=row["model_name"].strip(), backend=backend, model_id=row["model_name"].strip(),
-            family=(row.get("model_family") or "").strip() or None,
-            docker_image=(row.get("docker_image") or "").strip() or None,
-            requirements=[package] if package else [],
-            metadata={k: row[k] for k in ("framework", "python_package", "module", "class_name") if row.get(k)},
-        ))
+        entries.append(
+            CatalogueEntry(
+                name=row["model_name"].strip(),
+                backend=backend,
+                model_id=row["model_name"].strip(),
+                family=(row.get("model_family") or "").strip() or None,
+                docker_image=(row.get("docker_image") or "").strip() or None,
+                requirements=[package] if package else [],
+                metadata={
+                    k: row[k] for k in ("framework", "python_package", "module", "class_name") if row.get(k)
+                },
+            )
+        )
     return entries
 
 
@@ -67,15 +93,19 @@ def load_catalogue_file(path: Path) -> list[CatalogueEntry]:
         return _load_csv(path)
     data, locate = load_yaml_with_locations(path)
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-        raise ConfigError("expected a mapping with a 'models' list", location=SourceLocation(path),
-                          hint="see docs/configuration.md, 'Model catalogue'")
+        raise ConfigError(
+            "expected a mapping with a 'models' list",
+            location=SourceLocation(path),
+            hint="see docs/configuration.md, 'Model catalogue'",
+        )
     entries, problems = [], []
     for index, item in enumerate(data["models"]):
         try:
             entries.append(CatalogueEntry.model_validate(item))
         except ValidationError as exc:
             problems += problems_from_validation_error(
-                exc, locate=lambda loc, at_key=False, i=index: locate(("models", i, *loc), at_key))
+                exc, locate=lambda loc, at_key=False, i=index: locate(("models", i, *loc), at_key)
+            )
     if problems:
         raise ConfigError(problems=problems)
     return entries
@@ -90,5 +120,3 @@ def load_catalogue(extra: list[Path] = (), inline: list[CatalogueEntry] = ()) ->
     for entry in inline:
         catalogue[entry.name] = entry
     return catalogue
-
-

@@ -27,13 +27,29 @@ from .experiment import ExperimentConfig, RunConfig
 
 __all__ = ["RUN_MATRIX_COLUMNS", "load_run_matrix"]
 
-RUN_MATRIX_COLUMNS = ("dataset", "task", "framework", "model_name", "system_prompt", "prompt_collection",
-                      "metrics", "only_evaluate_metrics", "metrics_aggregators", "filter_doc_class",
-                      "filter_question_type")
+RUN_MATRIX_COLUMNS = (
+    "dataset",
+    "task",
+    "framework",
+    "model_name",
+    "system_prompt",
+    "prompt_collection",
+    "metrics",
+    "only_evaluate_metrics",
+    "metrics_aggregators",
+    "filter_doc_class",
+    "filter_question_type",
+)
 REQUIRED = ("dataset", "task", "framework", "model_name")
-FIELD_COLUMN = {"dataset": "dataset", "task": "task", "model": "model_name", "metrics": "metrics",
-                "aggregators": "metrics_aggregators", "only_evaluate": "only_evaluate_metrics",
-                "prompts": "prompt_collection"}
+FIELD_COLUMN = {
+    "dataset": "dataset",
+    "task": "task",
+    "model": "model_name",
+    "metrics": "metrics",
+    "aggregators": "metrics_aggregators",
+    "only_evaluate": "only_evaluate_metrics",
+    "prompts": "prompt_collection",
+}
 
 
 def _list_literal(text: str, where: SourceLocation) -> list[str]:
@@ -42,11 +58,17 @@ def _list_literal(text: str, where: SourceLocation) -> list[str]:
     try:
         value = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError):
-        raise ConfigError(f"not a list literal: {text!r}", location=where,
-                          hint="write a Python list of strings, e.g. ['CER', 'WER']") from None
+        raise ConfigError(
+            f"not a list literal: {text!r}",
+            location=where,
+            hint="write a Python list of strings, e.g. ['CER', 'WER']",
+        ) from None
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"expected a list of strings, got {text!r}", location=where,
-                          hint="write a Python list of strings, e.g. ['CER', 'WER']")
+        raise ConfigError(
+            f"expected a list of strings, got {text!r}",
+            location=where,
+            hint="write a Python list of strings, e.g. ['CER', 'WER']",
+        )
     return list(value)
 
 
@@ -75,27 +97,48 @@ def _slug(*parts: str) -> str:
 def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[str, Any]:
     at = lambda col: SourceLocation(path, line, col)  # noqa: E731
     task_folder = row["task"].strip()
-    dataset = _find(base, [Path(row["dataset"].strip()), Path("Datasets") / task_folder / row["dataset"].strip()],
-                    f"dataset '{row['dataset']}'", at("dataset"))
+    dataset = _find(
+        base,
+        [Path(row["dataset"].strip()), Path("Datasets") / task_folder / row["dataset"].strip()],
+        f"dataset '{row['dataset']}'",
+        at("dataset"),
+    )
     prompts: dict[str, Any] = {}
     if row.get("prompt_collection", "").strip():
         name = row["prompt_collection"].strip()
-        prompts["collection"] = _find(base, [Path(name), Path("PromptCollections") / task_folder / name],
-                                      f"prompt collection '{name}'", at("prompt_collection"))
+        prompts["collection"] = _find(
+            base,
+            [Path(name), Path("PromptCollections") / task_folder / name],
+            f"prompt collection '{name}'",
+            at("prompt_collection"),
+        )
     if row.get("system_prompt", "").strip():
         name = row["system_prompt"].strip()
-        prompts["system_file"] = _find(base, [Path(name), Path("SystemPrompts") / name],
-                                       f"system prompt '{name}'", at("system_prompt"))
+        prompts["system_file"] = _find(
+            base, [Path(name), Path("SystemPrompts") / name], f"system prompt '{name}'", at("system_prompt")
+        )
     metrics = [m.strip().lower() for m in _list_literal(row.get("metrics", ""), at("metrics"))]
-    aggregators = [canonical_aggregator(a.strip()) for a in
-                   _list_literal(row.get("metrics_aggregators", ""), at("metrics_aggregators"))]
-    filters = {"doc_class": [row.get("filter_doc_class", "").strip()] if row.get("filter_doc_class", "").strip() else [],
-               "question_type": [row.get("filter_question_type", "").strip()]
-               if row.get("filter_question_type", "").strip() else []}
+    aggregators = [
+        canonical_aggregator(a.strip())
+        for a in _list_literal(row.get("metrics_aggregators", ""), at("metrics_aggregators"))
+    ]
+    filters = {
+        "doc_class": [row.get("filter_doc_class", "").strip()]
+        if row.get("filter_doc_class", "").strip()
+        else [],
+        "question_type": [row.get("filter_question_type", "").strip()]
+        if row.get("filter_question_type", "").strip()
+        else [],
+    }
     model = row["model_name"].strip()
     run: dict[str, Any] = {
-        "name": _slug(model, dataset.name, task_folder.lower(),
-                      Path(row.get("prompt_collection", "")).stem, *filters["doc_class"]),
+        "name": _slug(
+            model,
+            dataset.name,
+            task_folder.lower(),
+            Path(row.get("prompt_collection", "")).stem,
+            *filters["doc_class"],
+        ),
         "task": task_folder.lower(),
         "dataset": {"path": str(dataset), "filters": filters},
         "model": {"name": model, "backend": framework_backend(row["framework"], at("framework"))},
@@ -109,7 +152,9 @@ def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[
     return run
 
 
-def load_run_matrix(path: Path, *, catalogues: list[Path] | None = None) -> tuple[ExperimentConfig, dict[int, int]]:
+def load_run_matrix(
+    path: Path, *, catalogues: list[Path] | None = None
+) -> tuple[ExperimentConfig, dict[int, int]]:
     """Read a run-matrix CSV into an `ExperimentConfig`, plus run index → CSV line."""
     header, rows = read_semicolon_csv(path)
     missing = [c for c in REQUIRED if c not in header]
@@ -117,8 +162,11 @@ def load_run_matrix(path: Path, *, catalogues: list[Path] | None = None) -> tupl
     if missing or unknown:
         raise ConfigError(
             (f"missing column(s) {', '.join(missing)}" if missing else "")
-            + ("; " if missing and unknown else "") + (f"unknown column(s) {', '.join(unknown)}" if unknown else ""),
-            location=SourceLocation(path, 1), hint="expected header: " + ";".join(RUN_MATRIX_COLUMNS))
+            + ("; " if missing and unknown else "")
+            + (f"unknown column(s) {', '.join(unknown)}" if unknown else ""),
+            location=SourceLocation(path, 1),
+            hint="expected header: " + ";".join(RUN_MATRIX_COLUMNS),
+        )
     base = path.parent.resolve()
     problems: list[Problem] = []
     runs: list[dict[str, Any]] = []
@@ -132,7 +180,11 @@ def load_run_matrix(path: Path, *, catalogues: list[Path] | None = None) -> tupl
             continue
         except ValidationError as exc:
             problems += problems_from_validation_error(
-                exc, locate=lambda loc, at_key=False, ln=line: SourceLocation(path, ln, FIELD_COLUMN.get(str(loc[0]), str(loc[0]))))
+                exc,
+                locate=lambda loc, at_key=False, ln=line: SourceLocation(
+                    path, ln, FIELD_COLUMN.get(str(loc[0]), str(loc[0]))
+                ),
+            )
             continue
         lines[len(runs)] = line
         runs.append(run)
@@ -142,8 +194,11 @@ def load_run_matrix(path: Path, *, catalogues: list[Path] | None = None) -> tupl
         raise ConfigError("the run matrix has no rows", location=SourceLocation(path))
     _dedupe_names(runs)
     found = [p for p in [base / "vlm_base.csv"] if p.is_file()]
-    config = ExperimentConfig(name=_slug(path.stem) or "experiment", runs=runs,  # type: ignore[arg-type]
-                              catalogues=[*found, *(catalogues or [])])
+    config = ExperimentConfig(
+        name=_slug(path.stem) or "experiment",
+        runs=runs,  # type: ignore[arg-type]
+        catalogues=[*found, *(catalogues or [])],
+    )
     return config, lines
 
 

@@ -1,6 +1,13 @@
 """Core types shared by every other package; no heavy imports."""
 
-from ._io import JsonlAppender, atomic_write_text, read_text_utf8, read_json_model, read_jsonl_models, write_json_model
+from ._io import (
+    JsonlAppender,
+    atomic_write_text,
+    read_json_model,
+    read_jsonl_models,
+    read_text_utf8,
+    write_json_model,
+)
 from .answer import AnswerRecord, ErrorInfo, ErrorKind, PromptRecord, Timings, Usage
 from .contracts import (
     SCHEMA_VERSION,

@@ -15,7 +15,14 @@ from .errors import DatasetError, Problem, SourceLocation, problems_from_validat
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["JsonlAppender", "read_text_utf8", "atomic_write_text", "read_json_model", "read_jsonl_models", "write_json_model"]
+__all__ = [
+    "JsonlAppender",
+    "read_text_utf8",
+    "atomic_write_text",
+    "read_json_model",
+    "read_jsonl_models",
+    "write_json_model",
+]
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -53,9 +60,7 @@ def read_json_model(path: Path, cls: type[M]) -> M:
         raise DatasetError(problems=problems_from_validation_error(exc, SourceLocation(path))) from None
 
 
-def read_jsonl_models(
-    path: Path, cls: type[M], *, skip_torn_tail: bool = True
-) -> Iterator[tuple[int, M]]:
+def read_jsonl_models(path: Path, cls: type[M], *, skip_torn_tail: bool = True) -> Iterator[tuple[int, M]]:
     """Yield ``(line_number, record)`` for each non-empty line, validated.
 
     A last line without a newline that does not parse is a write torn by a kill; it is
@@ -94,8 +99,10 @@ class JsonlAppender:
 
     def append(self, record: BaseModel | dict[str, Any]) -> None:
         """Write one line and fsync it, so a kill right after loses nothing."""
-        line = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(
-            record, ensure_ascii=False
+        line = (
+            record.model_dump_json()
+            if isinstance(record, BaseModel)
+            else json.dumps(record, ensure_ascii=False)
         )
         self._fh.write(line + "\n")
         self._fh.flush()

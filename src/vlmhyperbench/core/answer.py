@@ -8,9 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["AnswerRecord", "ErrorInfo", "ErrorKind", "PromptRecord", "Timings", "Usage"]
 
-ErrorKind = Literal[
-    "http", "timeout", "connection", "invalid_response", "image", "backend", "config"
-]
+ErrorKind = Literal["http", "timeout", "connection", "invalid_response", "image", "backend", "config"]
 
 
 class _Frozen(BaseModel):

@@ -53,8 +53,10 @@ class SourceLocation:
 
     def with_key(self, key: str) -> SourceLocation:
         """The same place, one key deeper."""
-        joined = f"{self.key}.{key}" if self.key and not key.startswith("[") else (
-            f"{self.key}{key}" if self.key else key
+        joined = (
+            f"{self.key}.{key}"
+            if self.key and not key.startswith("[")
+            else (f"{self.key}{key}" if self.key else key)
         )
         return SourceLocation(self.file, self.line, self.column, joined)
 
@@ -163,5 +165,5 @@ def _explain(item: dict) -> tuple[str, str | None]:  # type: ignore[type-arg]
     if len(shown) > 60:
         shown = shown[:57] + "..."
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     return f"{msg[0].lower() + msg[1:] if msg else msg}, got {shown}", None

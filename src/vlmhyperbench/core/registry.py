@@ -62,9 +62,7 @@ class Registry(Generic[T]):
         self._entries: dict[str, RegistryEntry[T]] = {}
         self._loaded = False
 
-    def register(
-        self, name: str, *, version: str | None = None, description: str = ""
-    ) -> Callable[[T], T]:
+    def register(self, name: str, *, version: str | None = None, description: str = "") -> Callable[[T], T]:
         """Decorator registering an object under ``name``; a duplicate name is an error."""
 
         def decorator(obj: T) -> T:
@@ -73,8 +71,7 @@ class Registry(Generic[T]):
             existing = self._entries.get(name)
             if existing is not None and existing.origin != origin:
                 raise ConfigError(
-                    f"{self.kind[:-1]} '{name}' is registered twice: by {existing.origin} "
-                    f"and by {origin}",
+                    f"{self.kind[:-1]} '{name}' is registered twice: by {existing.origin} and by {origin}",
                     hint="rename one of them; names are global across installed plugins",
                 )
             doc = description or (obj.__doc__ or "").strip().split("\n")[0]
@@ -103,8 +100,10 @@ class Registry(Generic[T]):
         except KeyError:
             pass
         suggestion = did_you_mean(name, list(self._entries))
-        listing = f"`{self._list_command}` shows every one" if self._list_command else (
-            "known: " + ", ".join(sorted(self._entries))
+        listing = (
+            f"`{self._list_command}` shows every one"
+            if self._list_command
+            else ("known: " + ", ".join(sorted(self._entries)))
         )
         hint = f"did you mean '{suggestion}'? {listing}" if suggestion else listing
         raise ConfigError(f"unknown {self.kind[:-1]} '{name}'", location=location, hint=hint)

@@ -44,5 +44,3 @@ class Sample(BaseModel):
     def field_key(self) -> tuple[str, str]:
         """(doc_class, question_type): the group of the ``by_field`` aggregator."""
         return (self.doc_class, self.question_type)
-
-

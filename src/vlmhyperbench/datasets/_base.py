@@ -113,9 +113,7 @@ def detect_layout(root: Path) -> str:
     found = [e.name for e in dataset_loaders if (root / e.obj.annotation_name).is_file()]
     if not found:
         names = ", ".join(e.obj.annotation_name for e in dataset_loaders)
-        raise DatasetError(
-            f"no annotation file in {root}", hint=f"a dataset folder holds one of: {names}"
-        )
+        raise DatasetError(f"no annotation file in {root}", hint=f"a dataset folder holds one of: {names}")
     if len(found) > 1:
         raise DatasetError(
             f"{root} holds annotation files of several layouts ({', '.join(found)})",

@@ -73,14 +73,20 @@ class JsonlLoader:
                 )
                 continue
             first_line[row.id] = number
-            images = [resolve_image(root, rel, SourceLocation(path, number, key=f"images[{i}]"), errors)
-                      for i, rel in enumerate(row.images)]
+            images = [
+                resolve_image(root, rel, SourceLocation(path, number, key=f"images[{i}]"), errors)
+                for i, rel in enumerate(row.images)
+            ]
             if any(img is None for img in images):
                 continue
             data = row.model_dump(exclude={"images", "task", "metadata"})
             samples.append(
-                Sample(**data, images=tuple(images), task=row.task or default_task,  # type: ignore[arg-type]
-                       metadata={**row.metadata, "line": number})
+                Sample(
+                    **data,
+                    images=tuple(images),
+                    task=row.task or default_task,  # type: ignore[arg-type]
+                    metadata={**row.metadata, "line": number},
+                )
             )
         if not samples and not errors.problems:
             raise DatasetError("the annotation file has no samples", location=SourceLocation(path))

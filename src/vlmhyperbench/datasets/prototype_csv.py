@@ -102,7 +102,11 @@ def _parse_bbox(text: str, where: SourceLocation, errors: RowError) -> list[floa
     except (ValueError, SyntaxError):
         errors.add(where, f"not a list literal: {text!r}", "write it as [x_min, y_min, x_max, y_max]")
         return None
-    if not (isinstance(value, (list, tuple)) and len(value) == 4 and all(isinstance(v, (int, float)) for v in value)):
+    if not (
+        isinstance(value, (list, tuple))
+        and len(value) == 4
+        and all(isinstance(v, (int, float)) for v in value)
+    ):
         errors.add(where, f"expected 4 numbers, got {text!r}", "write it as [x_min, y_min, x_max, y_max]")
         return None
     return [float(v) for v in value]

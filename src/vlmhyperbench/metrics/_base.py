@@ -8,8 +8,15 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..core import ConfigError, MetricInfo, PluginRef, Registry, Sample, SourceLocation
-from ..core import problems_from_validation_error
+from ..core import (
+    ConfigError,
+    MetricInfo,
+    PluginRef,
+    Registry,
+    Sample,
+    SourceLocation,
+    problems_from_validation_error,
+)
 
 __all__ = ["Metric", "Score", "build_metric", "metrics", "register_metric"]
 
@@ -64,7 +71,9 @@ metrics: Registry[type[Metric]] = Registry(
 M = TypeVar("M", bound=type[Metric])
 
 
-def register_metric(name: str, *, version: str, higher_is_better: bool, pooled: bool = False) -> Callable[[M], M]:
+def register_metric(
+    name: str, *, version: str, higher_is_better: bool, pooled: bool = False
+) -> Callable[[M], M]:
     """Register a `Metric` subclass under ``name`` with its version."""
 
     def decorator(cls: M) -> M:

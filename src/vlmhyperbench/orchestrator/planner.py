@@ -17,10 +17,22 @@ from pydantic import ValidationError
 from ..aggregators import aggregators
 from ..backends import ModelBackend, backends
 from ..config import CatalogueEntry, LoadedExperiment, RunConfig, load_catalogue
-from ..core import (ConfigError, DatasetSpec, PluginRef, Problem, RunSpec, Sample, SourceLocation, UserError,
-                    did_you_mean, problems_from_validation_error, read_text_utf8)
+from ..core import (
+    ConfigError,
+    DatasetSpec,
+    PluginRef,
+    Problem,
+    RunSpec,
+    Sample,
+    SourceLocation,
+    UserError,
+    did_you_mean,
+    problems_from_validation_error,
+    read_text_utf8,
+)
 from ..datasets import Dataset, apply_filters, dataset_loaders, load_dataset
-from ..metrics import Metric, build_metric, metrics as metric_registry
+from ..metrics import Metric, build_metric
+from ..metrics import metrics as metric_registry
 from ..prompts import make_prompt_spec
 from ..tasks import tasks
 
@@ -75,15 +87,23 @@ class _Planner:
             if entry is None:
                 guess = did_you_mean(ref.name, list(self.catalogue))
                 listing = "`vlmhb models list` shows the catalogue"
-                raise ConfigError(f"unknown model '{ref.name}'", location=self.at("runs", i, "model", "name"),
-                                  hint=f"did you mean '{guess}'? {listing}" if guess else listing)
+                raise ConfigError(
+                    f"unknown model '{ref.name}'",
+                    location=self.at("runs", i, "model", "name"),
+                    hint=f"did you mean '{guess}'? {listing}" if guess else listing,
+                )
             if ref.backend and ref.backend != entry.backend:
-                raise ConfigError(f"model '{entry.name}' uses backend '{entry.backend}', not '{ref.backend}'",
-                                  location=self.at("runs", i, "model", "backend"))
+                raise ConfigError(
+                    f"model '{entry.name}' uses backend '{entry.backend}', not '{ref.backend}'",
+                    location=self.at("runs", i, "model", "backend"),
+                )
         backend_name = ref.backend or (entry.backend if entry else None)
         if backend_name is None:
-            raise ConfigError("model needs a catalogue 'name' or a 'backend'", location=self.at("runs", i, "model"),
-                              hint="e.g. model: {backend: openai, options: {base_url: ..., model: ...}}")
+            raise ConfigError(
+                "model needs a catalogue 'name' or a 'backend'",
+                location=self.at("runs", i, "model"),
+                hint="e.g. model: {backend: openai, options: {base_url: ..., model: ...}}",
+            )
         cls = backends.get(backend_name, self.at("runs", i, "model", "backend"))
         options = {**(entry.options if entry else {}), **ref.options}
         if entry and entry.model_id and "model" in cls.model_fields and "model" not in options:
@@ -91,8 +111,14 @@ class _Planner:
         try:
             backend = cls(**options)
         except ValidationError as exc:
-            raise ConfigError(problems=problems_from_validation_error(
-                exc, locate=lambda loc, at_key=False: self.loaded.locate(("runs", i, "model", "options", *loc), at_key))) from None
+            raise ConfigError(
+                problems=problems_from_validation_error(
+                    exc,
+                    locate=lambda loc, at_key=False: self.loaded.locate(
+                        ("runs", i, "model", "options", *loc), at_key
+                    ),
+                )
+            ) from None
         return backend, (entry.name if entry else backend.model_label()), entry
 
     def dataset(self, i: int, run: RunConfig) -> tuple[Dataset, list[Sample]]:
@@ -108,9 +134,11 @@ class _Planner:
         if not samples:
             tasks_found = sorted({s.task for s in data.samples})
             classes = sorted({s.doc_class for s in data.samples})
-            raise ConfigError(f"no samples of task '{run.task}' match the filters in {path}",
-                              location=self.at("runs", i, "dataset"),
-                              hint=f"the dataset has tasks {tasks_found} and doc_classes {classes}")
+            raise ConfigError(
+                f"no samples of task '{run.task}' match the filters in {path}",
+                location=self.at("runs", i, "dataset"),
+                hint=f"the dataset has tasks {tasks_found} and doc_classes {classes}",
+            )
         return data, samples
 
     def metrics(self, i: int, run: RunConfig) -> list[Metric]:
@@ -137,23 +165,40 @@ class _Planner:
         system = p.system
         if p.system_file is not None:
             system = read_text_utf8(self._path(p.system_file)).strip()
-        prompts = make_prompt_spec(system=system, user=p.user, mapping=p.mapping,
-                                   collection=self._path(p.collection) if p.collection else None)
+        prompts = make_prompt_spec(
+            system=system,
+            user=p.user,
+            mapping=p.mapping,
+            collection=self._path(p.collection) if p.collection else None,
+        )
         run_id = run.name or _slug(f"{label}-{data.root.name}-{run.task}")
         filters = {k: v for k, v in run.dataset.filters.model_dump().items() if v}
         spec = RunSpec(
-            experiment=self.loaded.config.name, run_id=run_id, task=run.task,
-            dataset=DatasetSpec(path=str(data.root), layout=data.layout, fingerprint=data.fingerprint,
-                                filters=filters, n_samples=len(samples)),
-            backend=PluginRef(name=backend.name, options=backend.model_dump(mode="json")), model=label,
-            prompts=prompts, generation=run.generation,
+            experiment=self.loaded.config.name,
+            run_id=run_id,
+            task=run.task,
+            dataset=DatasetSpec(
+                path=str(data.root),
+                layout=data.layout,
+                fingerprint=data.fingerprint,
+                filters=filters,
+                n_samples=len(samples),
+            ),
+            backend=PluginRef(name=backend.name, options=backend.model_dump(mode="json")),
+            model=label,
+            prompts=prompts,
+            generation=run.generation,
             metrics=[PluginRef(name=m.name, options=m.model_dump(mode="json")) for m in metrics],
-            aggregators=list(run.aggregators), concurrency=run.concurrency, seed=run.seed,
+            aggregators=list(run.aggregators),
+            concurrency=run.concurrency,
+            seed=run.seed,
             only_evaluate=run.only_evaluate,
         )
-        registry = {f"task:{task.name}": f"{task.origin}@{task.version}",
-                    f"backend:{backend.name}": f"{backends.entry(backend.name).origin}@{backends.entry(backend.name).version}",
-                    f"dataset:{data.layout}": f"{dataset_loaders.entry(data.layout).origin}"}
+        registry = {
+            f"task:{task.name}": f"{task.origin}@{task.version}",
+            f"backend:{backend.name}": f"{backends.entry(backend.name).origin}@{backends.entry(backend.name).version}",
+            f"dataset:{data.layout}": f"{dataset_loaders.entry(data.layout).origin}",
+        }
         for m in metrics:
             registry[f"metric:{m.name}"] = f"{metric_registry.entry(m.name).origin}@{m.version}"
         for name in run.aggregators:
@@ -173,9 +218,13 @@ def plan_experiment(loaded: LoadedExperiment) -> ExperimentPlan:
     seen: dict[str, int] = {}
     for index, planned in enumerate(runs):
         if planned.spec.run_id in seen:
-            planner.problems.append(Problem(
-                planner.at("runs", index, "name"), f"two runs are both named '{planned.spec.run_id}'",
-                "give each run a distinct 'name'"))
+            planner.problems.append(
+                Problem(
+                    planner.at("runs", index, "name"),
+                    f"two runs are both named '{planned.spec.run_id}'",
+                    "give each run a distinct 'name'",
+                )
+            )
         seen[planned.spec.run_id] = index
     if planner.problems:
         raise ConfigError(problems=planner.problems)

@@ -27,7 +27,14 @@ from ._environment import git_commit, host_info, package_versions
 from .events import Event, EventSink, null_sink
 from .planner import ExperimentPlan, PlannedRun, plan_experiment
 
-__all__ = ["ALL_STAGES", "ExperimentResult", "RunOutcome", "run_experiment", "run_experiment_async", "run_plan"]
+__all__ = [
+    "ALL_STAGES",
+    "ExperimentResult",
+    "RunOutcome",
+    "run_experiment",
+    "run_experiment_async",
+    "run_plan",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +89,7 @@ def _prepare(run_dir: RunDir, spec: RunSpec, fresh: bool) -> None:
         raise ConfigError(
             f"run '{spec.run_id}' in {run_dir.root} was made with a different {', '.join(changed)}",
             hint="its answers cannot be reused; rerun with --fresh to move them aside and start again, "
-                 "or give the run another name",
+            "or give the run another name",
         )
 
 
@@ -102,9 +109,15 @@ def _stage(run_dir: RunDir, manifest: Manifest, name: str, emit: EventSink) -> I
         info.status = "completed"
     except BaseException as exc:
         info.status = "failed"
-        info.error = exc.render() if isinstance(exc, UserError) else (
-            "interrupted" if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class()))
-            else f"{type(exc).__name__}: {exc}")
+        info.error = (
+            exc.render()
+            if isinstance(exc, UserError)
+            else (
+                "interrupted"
+                if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class()))
+                else f"{type(exc).__name__}: {exc}"
+            )
+        )
         logger.error("stage %s failed: %s", name, info.error)
         raise
     finally:
@@ -128,19 +141,27 @@ def _manifest(run_dir: RunDir, planned: PlannedRun) -> Manifest:
     spec = planned.spec
     previous = run_dir.read_manifest() if run_dir.manifest.exists() else None
     return Manifest(
-        experiment=spec.experiment, run_id=spec.run_id, status="running", spec=spec,
+        experiment=spec.experiment,
+        run_id=spec.run_id,
+        status="running",
+        spec=spec,
         created_at=previous.created_at if previous else time.time(),
-        registry=planned.registry, packages=package_versions(), git_commit=git_commit(),
-        dataset_fingerprint=spec.dataset.fingerprint, seeds={"run": spec.seed, "generation": spec.generation.seed or 0},
-        host=host_info(), stages=previous.stages if previous else {},
+        registry=planned.registry,
+        packages=package_versions(),
+        git_commit=git_commit(),
+        dataset_fingerprint=spec.dataset.fingerprint,
+        seeds={"run": spec.seed, "generation": spec.generation.seed or 0},
+        host=host_info(),
+        stages=previous.stages if previous else {},
     )
 
 
 ALL_STAGES = frozenset({"infer", "evaluate", "report"})
 
 
-async def _execute(planned: PlannedRun, root: Path, fresh: bool, emit: EventSink,
-                   stages: frozenset[str] = ALL_STAGES) -> RunOutcome:
+async def _execute(
+    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str] = ALL_STAGES
+) -> RunOutcome:
     spec = planned.spec
     run_dir = RunDir(root / spec.run_id)
     _prepare(run_dir, spec, fresh)
@@ -158,21 +179,35 @@ async def _execute(planned: PlannedRun, root: Path, fresh: bool, emit: EventSink
                 await planned.backend.start()
                 try:
                     manifest.registry["backend:describe"] = str(planned.backend.describe())
-                    result = await run_inference(run_dir, spec, planned.samples, planned.backend, progress("infer"))
+                    result = await run_inference(
+                        run_dir, spec, planned.samples, planned.backend, progress("infer")
+                    )
                 finally:
                     await planned.backend.aclose()
-                info.counts = {"total": result.total, "skipped": result.skipped, "ok": result.ok,
-                               "failed": result.failed}
+                info.counts = {
+                    "total": result.total,
+                    "skipped": result.skipped,
+                    "ok": result.ok,
+                    "failed": result.failed,
+                }
                 counts.update(info.counts)
         elif "evaluate" in stages and not run_dir.answers.exists():
-            raise ConfigError(f"only_evaluate is set but {run_dir.answers} does not exist",
-                              hint="run inference first, or copy an answers.jsonl there")
+            raise ConfigError(
+                f"only_evaluate is set but {run_dir.answers} does not exist",
+                hint="run inference first, or copy an answers.jsonl there",
+            )
         if "evaluate" in stages:
             with _stage(run_dir, manifest, "evaluate", emit) as info:
                 summary = await anyio.to_thread.run_sync(
-                    lambda: evaluate_run(run_dir, spec, planned.samples, planned.metrics, progress("evaluate")))
-                info.counts = {"scored": summary.n_samples, "errors": summary.n_errors,
-                               "missing": summary.n_missing}
+                    lambda: evaluate_run(
+                        run_dir, spec, planned.samples, planned.metrics, progress("evaluate")
+                    )
+                )
+                info.counts = {
+                    "scored": summary.n_samples,
+                    "errors": summary.n_errors,
+                    "missing": summary.n_missing,
+                }
         if "report" in stages:
             manifest.status = "completed"  # the report describes the finished run
             with _stage(run_dir, manifest, "report", emit):
@@ -187,8 +222,13 @@ async def _execute(planned: PlannedRun, root: Path, fresh: bool, emit: EventSink
     return RunOutcome(spec.run_id, run_dir.root, "completed", None, counts)
 
 
-async def run_plan(plan: ExperimentPlan, *, fresh: bool = False, emit: EventSink = null_sink,
-                   stages: frozenset[str] = ALL_STAGES) -> ExperimentResult:
+async def run_plan(
+    plan: ExperimentPlan,
+    *,
+    fresh: bool = False,
+    emit: EventSink = null_sink,
+    stages: frozenset[str] = ALL_STAGES,
+) -> ExperimentResult:
     """Execute a plan: runs one after another, each failure contained to its run."""
     root = plan.output_dir / plan.name
     root.mkdir(parents=True, exist_ok=True)
@@ -198,7 +238,9 @@ async def run_plan(plan: ExperimentPlan, *, fresh: bool = False, emit: EventSink
             outcomes.append(await _execute(planned, root, fresh, emit, stages))
         except UserError as exc:
             emit(Event("run_failed", planned.spec.run_id, text=exc.render()))
-            outcomes.append(RunOutcome(planned.spec.run_id, root / planned.spec.run_id, "failed", exc.render()))
+            outcomes.append(
+                RunOutcome(planned.spec.run_id, root / planned.spec.run_id, "failed", exc.render())
+            )
     done = [RunDir(o.run_dir) for o in outcomes if RunDir(o.run_dir).metrics_json.exists()]
     if done and "report" in stages:
         await anyio.to_thread.run_sync(lambda: write_experiment_comparison(root, done))
@@ -206,8 +248,13 @@ async def run_plan(plan: ExperimentPlan, *, fresh: bool = False, emit: EventSink
 
 
 async def run_experiment_async(
-    config: Path | str | LoadedExperiment, *, fresh: bool = False, emit: EventSink = null_sink,
-    output_dir: Path | None = None, stages: frozenset[str] = ALL_STAGES, only_runs: list[str] | None = None,
+    config: Path | str | LoadedExperiment,
+    *,
+    fresh: bool = False,
+    emit: EventSink = null_sink,
+    output_dir: Path | None = None,
+    stages: frozenset[str] = ALL_STAGES,
+    only_runs: list[str] | None = None,
 ) -> ExperimentResult:
     """Load, plan and execute an experiment config (YAML, JSON or CSV run matrix)."""
     loaded = config if isinstance(config, LoadedExperiment) else load_experiment(config)
@@ -217,8 +264,10 @@ async def run_experiment_async(
     if only_runs:
         unknown = sorted(set(only_runs) - {r.spec.run_id for r in plan.runs})
         if unknown:
-            raise ConfigError(f"no run named {', '.join(unknown)} in the experiment",
-                              hint="runs: " + ", ".join(r.spec.run_id for r in plan.runs))
+            raise ConfigError(
+                f"no run named {', '.join(unknown)} in the experiment",
+                hint="runs: " + ", ".join(r.spec.run_id for r in plan.runs),
+            )
         plan.runs = [r for r in plan.runs if r.spec.run_id in only_runs]
     return await run_plan(plan, fresh=fresh, emit=emit, stages=stages)
 

@@ -65,21 +65,29 @@ def _load_structured(path: Path) -> PromptCollection:
         )
     unknown = set(data) - {"prompts", "system", "description"}
     if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}", location=SourceLocation(path),
-                          hint="allowed keys: prompts, system, description")
+        raise ConfigError(
+            f"unknown key(s) {', '.join(sorted(unknown))}",
+            location=SourceLocation(path),
+            hint="allowed keys: prompts, system, description",
+        )
     prompts = {" ".join(str(k).split()): str(v) for k, v in (data.get("prompts") or {}).items()}
     system = data.get("system")
     return prompts, (str(system) if system is not None else None)
 
 
 for _suffix in ("yaml", "yml", "json"):
-    prompt_formats.register(_suffix, version="1", description="YAML/JSON {prompts: {...}, system: ...}")(_load_structured)
+    prompt_formats.register(_suffix, version="1", description="YAML/JSON {prompts: {...}, system: ...}")(
+        _load_structured
+    )
 
 
 def load_prompt_collection(path: Path) -> PromptCollection:
     """Load a prompt collection file by its suffix."""
     if not path.is_file():
-        raise ConfigError(f"prompt collection not found: {path}", hint="check the path; relative paths are resolved against the config file")
+        raise ConfigError(
+            f"prompt collection not found: {path}",
+            hint="check the path; relative paths are resolved against the config file",
+        )
     suffix = path.suffix.lstrip(".").lower()
     loader = prompt_formats.get(suffix, SourceLocation(path))
     return loader(path)

@@ -34,7 +34,10 @@ _env.filters["json"] = _json_filter
 
 
 def make_prompt_spec(
-    *, system: str | None = None, user: str | None = None, collection: Path | None = None,
+    *,
+    system: str | None = None,
+    user: str | None = None,
+    collection: Path | None = None,
     mapping: dict[str, str] | None = None,
 ) -> PromptSpec:
     """Resolve the run's prompt settings (loading a collection file) into a `PromptSpec`."""
@@ -58,8 +61,9 @@ def _compile(template: str, name: str) -> Any:
     try:
         return _env.from_string(template)
     except TemplateError as exc:
-        raise ConfigError(f"prompt template '{name}' is not valid Jinja2: {exc}",
-                          hint="escape literal braces as {{ '{{' }}") from None
+        raise ConfigError(
+            f"prompt template '{name}' is not valid Jinja2: {exc}", hint="escape literal braces as {{ '{{' }}"
+        ) from None
 
 
 class PromptManager:
@@ -75,9 +79,15 @@ class PromptManager:
         if compiled is None:
             compiled = self._cache[template] = _compile(template, name)
         context = {
-            "id": sample.id, "question": sample.question, "doc_class": sample.doc_class,
-            "question_type": sample.question_type, "task": sample.task, "split": sample.split,
-            "fields": sample.fields or {}, "json_schema": sample.json_schema, "metadata": sample.metadata,
+            "id": sample.id,
+            "question": sample.question,
+            "doc_class": sample.doc_class,
+            "question_type": sample.question_type,
+            "task": sample.task,
+            "split": sample.split,
+            "fields": sample.fields or {},
+            "json_schema": sample.json_schema,
+            "metadata": sample.metadata,
         }
         try:
             return str(compiled.render(**context)).strip()
@@ -91,13 +101,19 @@ class PromptManager:
         """The prompts sent for ``sample`` and the rule that chose the user prompt."""
         system = self._render(self.spec.system, "system", sample) if self.spec.system else None
         if self.spec.user is not None:
-            return PromptRecord(system=system, user=self._render(self.spec.user, "user", sample), source="override")
+            return PromptRecord(
+                system=system, user=self._render(self.spec.user, "user", sample), source="override"
+            )
         for key in (f"{sample.doc_class} {' '.join(sample.question_type.split())}", sample.doc_class):
             template = self.spec.mapping.get(key)
             if template is not None:
                 where = self.spec.mapping_source or "mapping"
-                return PromptRecord(system=system, user=self._render(template, key, sample),
-                                    source=f"collection:{Path(where).name}:{key}")
+                return PromptRecord(
+                    system=system,
+                    user=self._render(template, key, sample),
+                    source=f"collection:{Path(where).name}:{key}",
+                )
         source = "question" if sample.question.strip() else "task_default"
-        return PromptRecord(system=system, user=self._render(self.task.default_prompt, self.task.name, sample),
-                            source=source)
+        return PromptRecord(
+            system=system, user=self._render(self.task.default_prompt, self.task.name, sample), source=source
+        )

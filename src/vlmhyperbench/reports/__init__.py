@@ -59,6 +59,7 @@ def write_run_report(run_dir: RunDir, formats: Sequence[str] = DEFAULT_FORMATS) 
     writers = [report_writers.get(name) for name in formats]
     report = build_run_report(run_dir)
     paths = [writer().write(report, run_dir.report_dir) for writer in writers]
-    logger.info("wrote %s report of run %s: %s", "/".join(formats), report.run_id,
-                ", ".join(p.name for p in paths))
+    logger.info(
+        "wrote %s report of run %s: %s", "/".join(formats), report.run_id, ", ".join(p.name for p in paths)
+    )
     return paths

@@ -99,9 +99,14 @@ def distribution(values: Iterable[float | None]) -> Distribution | None:
     if not data:
         return None
     return Distribution(
-        count=len(data), mean=math.fsum(data) / len(data),
-        p50=percentile(data, 50), p90=percentile(data, 90), p95=percentile(data, 95),
-        p99=percentile(data, 99), min=data[0], max=data[-1],
+        count=len(data),
+        mean=math.fsum(data) / len(data),
+        p50=percentile(data, 50),
+        p90=percentile(data, 90),
+        p95=percentile(data, 95),
+        p99=percentile(data, 99),
+        min=data[0],
+        max=data[-1],
     )
 
 
@@ -132,7 +137,8 @@ def summarise_performance(records: Iterable[AnswerRecord]) -> Performance:
     timed = [r.timings for r in ok if r.timings is not None]
     latencies = [t.latency_s for t in timed]
     return Performance(
-        n_requests=len(records), n_ok=len(ok),
+        n_requests=len(records),
+        n_ok=len(ok),
         latency_s=distribution(latencies),
         ttft_s=distribution(t.ttft_s for t in timed),
         tpot_s=distribution(t.tpot_s for t in timed),

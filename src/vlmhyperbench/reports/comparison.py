@@ -69,17 +69,25 @@ def comparison_rows(reports: Sequence[RunReport]) -> list[ComparisonRow]:
     for r in reports:
         general = r.summary
         perf = r.performance
-        rows.append(ComparisonRow(
-            run_id=r.run_id, model=r.model, backend=r.backend.name, task=r.task,
-            dataset=r.dataset.name, dataset_fingerprint=r.dataset.fingerprint[:_FINGERPRINT_CHARS],
-            n_samples=r.counts.n_dataset, n_errors=r.counts.n_errors,
-            values={m.name: general.values.get(m.name) if general else None for m in r.metrics},
-            pooled={m.name: general.pooled.get(m.name) if general else None
-                    for m in r.metrics if m.pooled},
-            latency_p50_s=perf.latency_s.p50 if perf.latency_s else None,
-            latency_p95_s=perf.latency_s.p95 if perf.latency_s else None,
-            ttft_p50_s=perf.ttft_s.p50 if perf.ttft_s else None,
-        ))
+        rows.append(
+            ComparisonRow(
+                run_id=r.run_id,
+                model=r.model,
+                backend=r.backend.name,
+                task=r.task,
+                dataset=r.dataset.name,
+                dataset_fingerprint=r.dataset.fingerprint[:_FINGERPRINT_CHARS],
+                n_samples=r.counts.n_dataset,
+                n_errors=r.counts.n_errors,
+                values={m.name: general.values.get(m.name) if general else None for m in r.metrics},
+                pooled={
+                    m.name: general.pooled.get(m.name) if general else None for m in r.metrics if m.pooled
+                },
+                latency_p50_s=perf.latency_s.p50 if perf.latency_s else None,
+                latency_p95_s=perf.latency_s.p95 if perf.latency_s else None,
+                ttft_p50_s=perf.ttft_s.p50 if perf.ttft_s else None,
+            )
+        )
     return rows
 
 
@@ -89,7 +97,8 @@ def _value_of(metric: str, *, pooled: bool) -> Callable[[ComparisonRow], object]
 
 def _columns(metrics: Sequence[MetricInfo]) -> list[_Column]:
     columns = [
-        _Column("run_id", "run", lambda r: r.run_id), _Column("model", "model", lambda r: r.model),
+        _Column("run_id", "run", lambda r: r.run_id),
+        _Column("model", "model", lambda r: r.model),
         _Column("backend", "backend", lambda r: r.backend),
         _Column("task", "task", lambda r: r.task),
         _Column("dataset", "dataset", lambda r: r.dataset),
@@ -101,8 +110,9 @@ def _columns(metrics: Sequence[MetricInfo]) -> list[_Column]:
         arrow = "↑" if m.higher_is_better else "↓"
         columns.append(_Column(m.name, f"{m.name} {arrow}", _value_of(m.name, pooled=False), m))
         if m.pooled:
-            columns.append(_Column(f"{m.name}_pooled", f"{m.name} pooled {arrow}",
-                                   _value_of(m.name, pooled=True), m))
+            columns.append(
+                _Column(f"{m.name}_pooled", f"{m.name} pooled {arrow}", _value_of(m.name, pooled=True), m)
+            )
     return [
         *columns,
         _Column("latency_p50_s", "latency p50, s", lambda r: r.latency_p50_s),
@@ -149,8 +159,7 @@ def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
             first = metrics[0]
             sign = -1.0 if first.higher_is_better else 1.0
 
-            def key(row: ComparisonRow, name: str = first.name, s: float = sign
-                    ) -> tuple[bool, float, str]:
+            def key(row: ComparisonRow, name: str = first.name, s: float = sign) -> tuple[bool, float, str]:
                 value = row.values.get(name)
                 return (value is None, s * value if value is not None else 0.0, row.run_id)
 
@@ -160,9 +169,13 @@ def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
 
 
 def _render_md(experiment: str, tables: list[_TaskTable]) -> str:
-    parts = [f"# Comparison: {md_cell(experiment)}",
-             ("Best value per metric in **bold** (↑ higher is better, ↓ lower is better). "
-              "Latency over successful requests, in seconds.")]
+    parts = [
+        f"# Comparison: {md_cell(experiment)}",
+        (
+            "Best value per metric in **bold** (↑ higher is better, ↓ lower is better). "
+            "Latency over successful requests, in seconds."
+        ),
+    ]
     for table in tables:
         parts.append(f"## Task: {md_cell(table.task)}")
         body = []
@@ -187,8 +200,7 @@ def _render_csv(reports: Sequence[RunReport], tables: list[_TaskTable]) -> str:
     for table in tables:
         for row in table.rows:
             values = [c.get(row) for c in columns]
-            writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v
-                             for v in values])
+            writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in values])
     return buf.getvalue()
 
 
@@ -199,16 +211,26 @@ def _task_chart(table: _TaskTable) -> Markup | None:
 
     fig = go.Figure()
     for m in table.metrics:
-        fig.add_bar(x=[r.run_id for r in table.rows], y=[r.values.get(m.name) for r in table.rows],
-                    name=f"{m.name} {'↑' if m.higher_is_better else '↓'}")
+        fig.add_bar(
+            x=[r.run_id for r in table.rows],
+            y=[r.values.get(m.name) for r in table.rows],
+            name=f"{m.name} {'↑' if m.higher_is_better else '↓'}",
+        )
     fig.update_layout(title=f"Task {table.task}: general mean per run", barmode="group")
     return figure_html(fig)
 
 
 def _render_html(experiment: str, tables: list[_TaskTable]) -> str:
-    return environment().get_template("comparison.html.j2").render(
-        experiment=experiment, tables=tables, charts=[_task_chart(t) for t in tables],
-        plotly_js=plotly_js(), fmt_num=fmt_num,
+    return (
+        environment()
+        .get_template("comparison.html.j2")
+        .render(
+            experiment=experiment,
+            tables=tables,
+            charts=[_task_chart(t) for t in tables],
+            plotly_js=plotly_js(),
+            fmt_num=fmt_num,
+        )
     )
 
 

@@ -52,7 +52,10 @@ def environment() -> jinja2.Environment:
     """The Jinja2 environment for the report templates (autoescape on)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("vlmhyperbench.reports", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.filters["num"] = fmt_num
     env.filters["time"] = fmt_time
@@ -72,8 +75,9 @@ def figure_html(fig: Figure) -> Markup:
     import plotly.io as pio  # type: ignore[import-untyped]
 
     fig.update_layout(template="plotly_white", margin={"l": 50, "r": 20, "t": 50, "b": 50})
-    text = pio.to_html(fig, include_plotlyjs=False, full_html=False, config=_PLOT_CONFIG,
-                       default_height="340px")
+    text = pio.to_html(
+        fig, include_plotlyjs=False, full_html=False, config=_PLOT_CONFIG, default_height="340px"
+    )
     return Markup(text)
 
 
@@ -108,8 +112,9 @@ def _doc_class_charts(report: RunReport) -> list[Markup]:
         if metric.pooled:
             series.append(("pooled", [r.pooled.get(metric.name) for r in report.by_doc_class]))
         for label, values in series:
-            fig.add_bar(x=classes, y=values, name=label, text=[fmt_num(v) for v in values],
-                        textposition="auto")
+            fig.add_bar(
+                x=classes, y=values, name=label, text=[fmt_num(v) for v in values], textposition="auto"
+            )
         better = "higher" if metric.higher_is_better else "lower"
         title = f"{metric.name}@{metric.version} by document class ({better} is better)"
         fig.update_layout(title=title, barmode="group", yaxis_title=metric.name)
@@ -127,8 +132,12 @@ def _latency_chart(report: RunReport) -> Markup | None:
     centers = [(a + b) / 2 for a, b in bins]
     widths = [max(b - a, 1e-9) for a, b in bins]
     fig = go.Figure(go.Bar(x=centers, y=hist.counts, width=widths, name="requests"))
-    fig.update_layout(title="Request latency (successful requests)", xaxis_title="latency, s",
-                      yaxis_title="requests", bargap=0.02)
+    fig.update_layout(
+        title="Request latency (successful requests)",
+        xaxis_title="latency, s",
+        yaxis_title="requests",
+        bargap=0.02,
+    )
     return figure_html(fig)
 
 
@@ -147,13 +156,28 @@ def _field_groups(report: RunReport) -> list[tuple[str, list[AggregateRow]]]:
 def render_html(report: RunReport) -> str:
     """The whole HTML page for ``report``."""
     perf = report.performance
-    distributions = [(name, d) for name, d in (
-        ("latency_s", perf.latency_s), ("ttft_s", perf.ttft_s), ("tpot_s", perf.tpot_s),
-        ("output_tokens_per_s", perf.output_tokens_per_s)) if d is not None]
-    return environment().get_template("report.html.j2").render(
-        report=report, plotly_js=plotly_js(), doc_class_charts=_doc_class_charts(report),
-        latency_chart=_latency_chart(report), worst=_worst_rows(report.worst_samples),
-        field_groups=_field_groups(report), distributions=distributions,
+    distributions = [
+        (name, d)
+        for name, d in (
+            ("latency_s", perf.latency_s),
+            ("ttft_s", perf.ttft_s),
+            ("tpot_s", perf.tpot_s),
+            ("output_tokens_per_s", perf.output_tokens_per_s),
+        )
+        if d is not None
+    ]
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            report=report,
+            plotly_js=plotly_js(),
+            doc_class_charts=_doc_class_charts(report),
+            latency_chart=_latency_chart(report),
+            worst=_worst_rows(report.worst_samples),
+            field_groups=_field_groups(report),
+            distributions=distributions,
+        )
     )
 
 

@@ -33,8 +33,10 @@ def md_cell(value: object, limit: int = _CELL_LIMIT) -> str:
 
 def md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A GitHub-flavoured Markdown table; every cell goes through `md_cell`."""
-    lines = ["| " + " | ".join(md_cell(h) for h in header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(md_cell(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -59,64 +61,125 @@ def _group_table(report: RunReport, rows: list[AggregateRow], keys: list[str]) -
     columns = _metric_columns(report)
     return md_table(
         [*keys, "n", *(c[0] for c in columns)],
-        [[*(r.group.get(k, "") for k in keys), r.n,
-          *((r.pooled if pooled else r.values).get(name) for _, name, pooled in columns)]
-         for r in rows])
+        [
+            [
+                *(r.group.get(k, "") for k in keys),
+                r.n,
+                *((r.pooled if pooled else r.values).get(name) for _, name, pooled in columns),
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _run(report: RunReport) -> list[str]:
     c = report.counts
-    return ["## Run", md_table(["Item", "Value"], [
-        ["Experiment", report.experiment], ["Run id", report.run_id], ["Status", report.status],
-        ["Task", report.task], ["Generated", fmt_time(report.generated_at)],
-        ["Dataset samples", c.n_dataset], ["Answers", c.n_answers], ["Successful", c.n_ok],
-        ["Failed requests", c.n_errors], ["Scored", c.n_scored],
-        ["Without answer at scoring", c.n_missing]])]
+    return [
+        "## Run",
+        md_table(
+            ["Item", "Value"],
+            [
+                ["Experiment", report.experiment],
+                ["Run id", report.run_id],
+                ["Status", report.status],
+                ["Task", report.task],
+                ["Generated", fmt_time(report.generated_at)],
+                ["Dataset samples", c.n_dataset],
+                ["Answers", c.n_answers],
+                ["Successful", c.n_ok],
+                ["Failed requests", c.n_errors],
+                ["Scored", c.n_scored],
+                ["Without answer at scoring", c.n_missing],
+            ],
+        ),
+    ]
 
 
 def _model_and_prompts(report: RunReport) -> list[str]:
     p = report.prompts
-    out = ["## Model and prompts", md_table(["Item", "Value"], [
-        ["Model", report.model], ["Backend", report.backend.name],
-        ["Backend options", json.dumps(report.backend.options, ensure_ascii=False)],
-        ["Generation", json.dumps(report.generation.model_dump(mode="json"))],
-        ["Prompt mapping", f"{p.mapping_source or 'none'} ({p.mapping_size} entries)"]])]
+    out = [
+        "## Model and prompts",
+        md_table(
+            ["Item", "Value"],
+            [
+                ["Model", report.model],
+                ["Backend", report.backend.name],
+                ["Backend options", json.dumps(report.backend.options, ensure_ascii=False)],
+                ["Generation", json.dumps(report.generation.model_dump(mode="json"))],
+                ["Prompt mapping", f"{p.mapping_source or 'none'} ({p.mapping_size} entries)"],
+            ],
+        ),
+    ]
     if p.system:
         out += ["System prompt template:", _fenced(p.system)]
     if p.user:
         out += ["User prompt override:", _fenced(p.user)]
     if p.sent:
-        out += [f"Prompts sent: {p.n_distinct} distinct (most common {len(p.sent)} shown).",
-                md_table(["Count", "Source", "System", "User"],
-                         [[s.count, s.source, s.system, s.user] for s in p.sent])]
+        out += [
+            f"Prompts sent: {p.n_distinct} distinct (most common {len(p.sent)} shown).",
+            md_table(
+                ["Count", "Source", "System", "User"], [[s.count, s.source, s.system, s.user] for s in p.sent]
+            ),
+        ]
     return out
 
 
 def _dataset(report: RunReport) -> list[str]:
     d = report.dataset
     filters = "; ".join(f"{k}: {', '.join(v)}" for k, v in d.filters.items()) or "none"
-    return ["## Dataset", md_table(["Item", "Value"], [
-        ["Name", d.name], ["Path", d.path], ["Layout", d.layout], ["Fingerprint", d.fingerprint],
-        ["Samples", d.n_samples], ["Filters", filters]])]
+    return [
+        "## Dataset",
+        md_table(
+            ["Item", "Value"],
+            [
+                ["Name", d.name],
+                ["Path", d.path],
+                ["Layout", d.layout],
+                ["Fingerprint", d.fingerprint],
+                ["Samples", d.n_samples],
+                ["Filters", filters],
+            ],
+        ),
+    ]
 
 
 def _scores(report: RunReport) -> list[str]:
     if not report.metrics:
-        return ["## Summary", "No metrics: see the missing inputs above.",
-                "## By document class", "—", "## By field", "—"]
+        return [
+            "## Summary",
+            "No metrics: see the missing inputs above.",
+            "## By document class",
+            "—",
+            "## By field",
+            "—",
+        ]
     general = report.summary
-    out = ["## Summary", md_table(["Metric", "Version", "Better", "Mean", "Pooled", "Options"], [
-        [m.name, m.version, "higher" if m.higher_is_better else "lower",
-         general.values.get(m.name) if general else None,
-         general.pooled.get(m.name) if general and m.pooled else None,
-         json.dumps(m.options, ensure_ascii=False)] for m in report.metrics])]
-    out += ["## By document class", _group_table(report, report.by_doc_class, ["doc_class"])
-            if report.by_doc_class else "—", "## By field"]
+    out = [
+        "## Summary",
+        md_table(
+            ["Metric", "Version", "Better", "Mean", "Pooled", "Options"],
+            [
+                [
+                    m.name,
+                    m.version,
+                    "higher" if m.higher_is_better else "lower",
+                    general.values.get(m.name) if general else None,
+                    general.pooled.get(m.name) if general and m.pooled else None,
+                    json.dumps(m.options, ensure_ascii=False),
+                ]
+                for m in report.metrics
+            ],
+        ),
+    ]
+    out += [
+        "## By document class",
+        _group_table(report, report.by_doc_class, ["doc_class"]) if report.by_doc_class else "—",
+        "## By field",
+    ]
     classes = list(dict.fromkeys(r.group.get("doc_class", "") for r in report.by_field))
     for doc_class in classes:
         rows = [r for r in report.by_field if r.group.get("doc_class", "") == doc_class]
-        out += [f"### {md_cell(doc_class or '(none)')}",
-                _group_table(report, rows, ["question_type"])]
+        out += [f"### {md_cell(doc_class or '(none)')}", _group_table(report, rows, ["question_type"])]
     return out if classes else [*out, "—"]
 
 
@@ -126,31 +189,63 @@ def _worst(report: RunReport) -> list[str]:
         return [*out, "—"]
     metric = report.metric(report.worst_metric or "")
     direction = "lowest" if metric is None or metric.higher_is_better else "highest"
-    out.append(f"The {len(report.worst_samples)} answered samples with the {direction} "
-               f"`{report.worst_metric}`.")
-    out.append(md_table(
-        ["#", "Sample", "doc_class", "question_type", "Score", "Answer", "References", "Image"],
-        [[i, w.sample_id, w.doc_class, w.question_type, w.score,
-          w.answer if w.answer is not None else "(no answer)", " ‖ ".join(w.references), w.image]
-         for i, w in enumerate(report.worst_samples, start=1)]))
+    out.append(
+        f"The {len(report.worst_samples)} answered samples with the {direction} `{report.worst_metric}`."
+    )
+    out.append(
+        md_table(
+            ["#", "Sample", "doc_class", "question_type", "Score", "Answer", "References", "Image"],
+            [
+                [
+                    i,
+                    w.sample_id,
+                    w.doc_class,
+                    w.question_type,
+                    w.score,
+                    w.answer if w.answer is not None else "(no answer)",
+                    " ‖ ".join(w.references),
+                    w.image,
+                ]
+                for i, w in enumerate(report.worst_samples, start=1)
+            ],
+        )
+    )
     return out
 
 
 def _performance(report: RunReport) -> list[str]:
     perf = report.performance
     dists: list[tuple[str, Distribution | None]] = [
-        ("latency_s", perf.latency_s), ("ttft_s", perf.ttft_s), ("tpot_s", perf.tpot_s),
-        ("output_tokens_per_s", perf.output_tokens_per_s)]
+        ("latency_s", perf.latency_s),
+        ("ttft_s", perf.ttft_s),
+        ("tpot_s", perf.tpot_s),
+        ("output_tokens_per_s", perf.output_tokens_per_s),
+    ]
     out = ["## Performance", f"Over {perf.n_ok} successful of {perf.n_requests} requests."]
     if any(d is not None for _, d in dists):
         header = ["Quantity", "count", "mean", "p50", "p90", "p95", "p99", "min", "max"]
-        out.append(md_table(header, [
-            [name, d.count, d.mean, d.p50, d.p90, d.p95, d.p99, d.min, d.max]
-            for name, d in dists if d is not None]))
+        out.append(
+            md_table(
+                header,
+                [
+                    [name, d.count, d.mean, d.p50, d.p90, d.p95, d.p99, d.min, d.max]
+                    for name, d in dists
+                    if d is not None
+                ],
+            )
+        )
     sources = ", ".join(f"{k}: {v}" for k, v in perf.usage_source.items()) or "—"
-    out.append(md_table(["Tokens", "Total"], [
-        ["prompt", perf.prompt_tokens], ["completion", perf.completion_tokens],
-        ["total", perf.total_tokens], ["usage source", sources]]))
+    out.append(
+        md_table(
+            ["Tokens", "Total"],
+            [
+                ["prompt", perf.prompt_tokens],
+                ["completion", perf.completion_tokens],
+                ["total", perf.total_tokens],
+                ["usage source", sources],
+            ],
+        )
+    )
     return out
 
 
@@ -159,26 +254,52 @@ def _errors(report: RunReport) -> list[str]:
     out = ["## Errors", f"Failed requests: {e.count}."]
     if e.by_kind:
         out.append(md_table(["Kind", "Count"], sorted(e.by_kind.items())))
-        out.append(md_table(["Sample", "Kind", "Message"],
-                            [[x.sample_id, x.kind, x.message] for x in e.examples]))
+        out.append(
+            md_table(["Sample", "Kind", "Message"], [[x.sample_id, x.kind, x.message] for x in e.examples])
+        )
     out.append(f"Invalid answers (could not be parsed; scored as empty): {inv.count}.")
     if inv.examples:
-        out.append(md_table(["Sample", "Reason", "Answer"],
-                            [[x.sample_id, x.reason, x.answer] for x in inv.examples]))
+        out.append(
+            md_table(
+                ["Sample", "Reason", "Answer"], [[x.sample_id, x.reason, x.answer] for x in inv.examples]
+            )
+        )
     return out
 
 
 def _environment(report: RunReport) -> list[str]:
-    out = ["## Environment", md_table(["Item", "Value"], [
-        ["Git commit", report.git_commit],
-        *([f"host.{k}", json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v]
-          for k, v in report.host.items())])]
+    out = [
+        "## Environment",
+        md_table(
+            ["Item", "Value"],
+            [
+                ["Git commit", report.git_commit],
+                *(
+                    [f"host.{k}", json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v]
+                    for k, v in report.host.items()
+                ),
+            ],
+        ),
+    ]
     if report.stages:
         header = ["Stage", "Status", "Started", "Duration (s)", "Counts", "Error"]
-        out += ["Stages:", md_table(header, [
-            [name, s.status, fmt_time(s.started_at), s.duration_s,
-             ", ".join(f"{k}={v}" for k, v in s.counts.items()), s.error]
-            for name, s in report.stages.items()])]
+        out += [
+            "Stages:",
+            md_table(
+                header,
+                [
+                    [
+                        name,
+                        s.status,
+                        fmt_time(s.started_at),
+                        s.duration_s,
+                        ", ".join(f"{k}={v}" for k, v in s.counts.items()),
+                        s.error,
+                    ]
+                    for name, s in report.stages.items()
+                ],
+            ),
+        ]
     if report.packages:
         out += ["Packages:", md_table(["Package", "Version"], sorted(report.packages.items()))]
     return out
@@ -188,8 +309,7 @@ def render_markdown(report: RunReport) -> str:
     """The whole Markdown document for ``report``."""
     parts = [f"# Run report: {md_cell(report.run_id)}"]
     parts += [f"> **Missing:** {md_cell(note, 1000)}" for note in report.missing]
-    for section in (_run, _model_and_prompts, _dataset, _scores, _worst, _performance,
-                    _errors, _environment):
+    for section in (_run, _model_and_prompts, _dataset, _scores, _worst, _performance, _errors, _environment):
         parts += section(report)
     return "\n\n".join(parts) + "\n"
 

@@ -32,7 +32,9 @@ def read_answers_file(path: Path) -> dict[str, LoadedAnswer]:
     - ``.csv``: the prototype's ``id;model_answer`` (``;``, UTF-8 with or without BOM).
     """
     if not path.is_file():
-        raise DatasetError(f"answers file not found: {path}", hint="pass answers.jsonl or an id;model_answer CSV")
+        raise DatasetError(
+            f"answers file not found: {path}", hint="pass answers.jsonl or an id;model_answer CSV"
+        )
     if path.suffix.lower() == ".csv":
         return _read_csv(path)
     return _read_jsonl(path)
@@ -69,12 +71,19 @@ def _from_object(data: object, number: int, path: Path, problems: list[Problem])
         problems.append(Problem(where, "expected a JSON object"))
         return None
     if "sample_id" not in data:
-        problems.append(Problem(where.with_key("sample_id"), "field 'sample_id' is missing",
-                                "each line needs sample_id and answer"))
+        problems.append(
+            Problem(
+                where.with_key("sample_id"),
+                "field 'sample_id' is missing",
+                "each line needs sample_id and answer",
+            )
+        )
         return None
     answer = data.get("answer")
     if answer is not None and not isinstance(answer, str):
-        problems.append(Problem(where.with_key("answer"), f"expected a string or null, got {type(answer).__name__}"))
+        problems.append(
+            Problem(where.with_key("answer"), f"expected a string or null, got {type(answer).__name__}")
+        )
         return None
     record = None
     try:
@@ -93,13 +102,18 @@ def _read_csv(path: Path) -> dict[str, LoadedAnswer]:
 
     header, rows = read_semicolon_csv(path)
     if "id" not in header or "model_answer" not in header:
-        raise DatasetError(f"expected columns id;model_answer, found {';'.join(header)}",
-                           location=SourceLocation(path, 1), hint="the prototype's answers CSV is id;model_answer")
+        raise DatasetError(
+            f"expected columns id;model_answer, found {';'.join(header)}",
+            location=SourceLocation(path, 1),
+            hint="the prototype's answers CSV is id;model_answer",
+        )
     answers: dict[str, LoadedAnswer] = {}
     for line, row in rows:
         sample_id = row["id"].strip()
         if sample_id in answers:
-            raise DatasetError(f"duplicate id '{sample_id}' (first on line {answers[sample_id].line})",
-                               location=SourceLocation(path, line, "id"))
+            raise DatasetError(
+                f"duplicate id '{sample_id}' (first on line {answers[sample_id].line})",
+                location=SourceLocation(path, line, "id"),
+            )
         answers[sample_id] = LoadedAnswer(sample_id, row["model_answer"], None, line)
     return answers

@@ -16,8 +16,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..aggregators import ScoredSample, aggregators
-from ..core import DatasetError, MetricsSummary, Problem, RunDir, RunSpec, Sample, SourceLocation, atomic_write_text
-from ..core import write_json_model
+from ..core import (
+    DatasetError,
+    MetricsSummary,
+    Problem,
+    RunDir,
+    RunSpec,
+    Sample,
+    SourceLocation,
+    atomic_write_text,
+    write_json_model,
+)
 from ..datasets import Dataset, apply_filters, load_dataset
 from ..metrics import Metric
 from ..tasks import tasks
@@ -29,7 +38,9 @@ Progress = Callable[[int, int], None]
 
 
 def score_samples(
-    samples: Sequence[Sample], answers: dict[str, LoadedAnswer], metrics: Sequence[Metric],
+    samples: Sequence[Sample],
+    answers: dict[str, LoadedAnswer],
+    metrics: Sequence[Metric],
     progress: Progress | None = None,
 ) -> list[ScoredSample]:
     """Score each sample that has an answer with every metric."""
@@ -52,15 +63,26 @@ def score_samples(
     return rows
 
 
-def _check_ids(samples: Sequence[Sample], answers: dict[str, LoadedAnswer], path: Path, all_ids: set[str]) -> None:
+def _check_ids(
+    samples: Sequence[Sample], answers: dict[str, LoadedAnswer], path: Path, all_ids: set[str]
+) -> None:
     unknown = [a for a in answers.values() if a.sample_id not in all_ids]
     if unknown:
-        shown = [Problem(SourceLocation(path, a.line), f"sample id '{a.sample_id}' is not in the dataset")
-                 for a in unknown[:10]]
+        shown = [
+            Problem(SourceLocation(path, a.line), f"sample id '{a.sample_id}' is not in the dataset")
+            for a in unknown[:10]
+        ]
         more = f" ({len(unknown)} in all)" if len(unknown) > 10 else ""
-        raise DatasetError(problems=shown + [Problem(
-            None, f"answers do not match the dataset{more}",
-            "check --dataset; for the prototype CSV, ids are 0-based row numbers of annotation.csv")])
+        raise DatasetError(
+            problems=shown
+            + [
+                Problem(
+                    None,
+                    f"answers do not match the dataset{more}",
+                    "check --dataset; for the prototype CSV, ids are 0-based row numbers of annotation.csv",
+                )
+            ]
+        )
 
 
 def _fmt(value: float | None) -> str:
@@ -75,42 +97,81 @@ def _csv_text(header: list[str], rows: list[list[str]]) -> str:
     return buf.getvalue()
 
 
-def write_metric_files(out_dir: Path, rows: Sequence[ScoredSample], metrics: Sequence[Metric],
-                       aggregator_names: Sequence[str], summary: MetricsSummary) -> None:
+def write_metric_files(
+    out_dir: Path,
+    rows: Sequence[ScoredSample],
+    metrics: Sequence[Metric],
+    aggregator_names: Sequence[str],
+    summary: MetricsSummary,
+) -> None:
     """Write the CSVs, ``samples.jsonl`` and ``metrics.json`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [m.name for m in metrics]
-    atomic_write_text(out_dir / "metrics_by_id.csv", _csv_text(
-        ["sample_id", *names], [[r.sample.id, *(_fmt(r.scores[n].value) for n in names)] for r in rows]))
+    atomic_write_text(
+        out_dir / "metrics_by_id.csv",
+        _csv_text(
+            ["sample_id", *names], [[r.sample.id, *(_fmt(r.scores[n].value) for n in names)] for r in rows]
+        ),
+    )
     for agg_name, agg_rows in summary.aggregates.items():
         if agg_name == "by_id":
             continue
         keys = list(agg_rows[0].group) if agg_rows else []
         pooled = [n for n in names if any(n in r.pooled for r in agg_rows)]
         header = [*keys, "n", *names, *(f"{n}_pooled" for n in pooled)]
-        body = [[*r.group.values(), str(r.n), *(_fmt(r.values.get(n)) for n in names),
-                 *(_fmt(r.pooled.get(n)) for n in pooled)] for r in agg_rows]
+        body = [
+            [
+                *r.group.values(),
+                str(r.n),
+                *(_fmt(r.values.get(n)) for n in names),
+                *(_fmt(r.pooled.get(n)) for n in pooled),
+            ]
+            for r in agg_rows
+        ]
         atomic_write_text(out_dir / f"metrics_{agg_name}.csv", _csv_text(header, body))
     lines = []
     for r in rows:
-        lines.append(json.dumps({
-            "sample_id": r.sample.id, "doc_class": r.sample.doc_class, "question_type": r.sample.question_type,
-            "split": r.sample.split, "task": r.sample.task, "answer": r.answer, "references": list(r.sample.answers),
-            "scores": {n: r.scores[n].value for n in names}, "error": r.error, "invalid": r.invalid,
-            "images": [str(p) for p in r.sample.images],
-        }, ensure_ascii=False))
+        lines.append(
+            json.dumps(
+                {
+                    "sample_id": r.sample.id,
+                    "doc_class": r.sample.doc_class,
+                    "question_type": r.sample.question_type,
+                    "split": r.sample.split,
+                    "task": r.sample.task,
+                    "answer": r.answer,
+                    "references": list(r.sample.answers),
+                    "scores": {n: r.scores[n].value for n in names},
+                    "error": r.error,
+                    "invalid": r.invalid,
+                    "images": [str(p) for p in r.sample.images],
+                },
+                ensure_ascii=False,
+            )
+        )
     atomic_write_text(out_dir / "samples.jsonl", "\n".join(lines) + ("\n" if lines else ""))
     write_json_model(out_dir / "metrics.json", summary)
 
 
-def summarise_scores(rows: Sequence[ScoredSample], metrics: Sequence[Metric], aggregator_names: Sequence[str],
-                     *, n_missing: int, fingerprint: str, answers_file: str) -> MetricsSummary:
+def summarise_scores(
+    rows: Sequence[ScoredSample],
+    metrics: Sequence[Metric],
+    aggregator_names: Sequence[str],
+    *,
+    n_missing: int,
+    fingerprint: str,
+    answers_file: str,
+) -> MetricsSummary:
     """The `MetricsSummary` of scored rows."""
     aggregates = {name: aggregators.get(name).aggregate(rows, metrics) for name in aggregator_names}
     return MetricsSummary(
-        metrics=[m.info() for m in metrics], n_samples=len(rows),
-        n_errors=sum(1 for r in rows if r.error is not None), n_missing=n_missing,
-        dataset_fingerprint=fingerprint, answers_file=answers_file, aggregates=aggregates,
+        metrics=[m.info() for m in metrics],
+        n_samples=len(rows),
+        n_errors=sum(1 for r in rows if r.error is not None),
+        n_missing=n_missing,
+        dataset_fingerprint=fingerprint,
+        answers_file=answers_file,
+        aggregates=aggregates,
     )
 
 
@@ -137,18 +198,35 @@ def evaluate_answers(
     _check_ids(data.samples, answers, answers_path, {s.id for s in data.samples})
     samples = apply_filters(data.samples, filters or {})
     rows = score_samples(samples, answers, metrics, progress)
-    summary = summarise_scores(rows, metrics, aggregator_names, n_missing=len(samples) - len(rows),
-                               fingerprint=data.fingerprint, answers_file=str(answers_path))
+    summary = summarise_scores(
+        rows,
+        metrics,
+        aggregator_names,
+        n_missing=len(samples) - len(rows),
+        fingerprint=data.fingerprint,
+        answers_file=str(answers_path),
+    )
     write_metric_files(Path(out_dir), rows, metrics, aggregator_names, summary)
     return summary
 
 
-def evaluate_run(run_dir: RunDir, spec: RunSpec, samples: Sequence[Sample], metrics: Sequence[Metric],
-                 progress: Progress | None = None) -> MetricsSummary:
+def evaluate_run(
+    run_dir: RunDir,
+    spec: RunSpec,
+    samples: Sequence[Sample],
+    metrics: Sequence[Metric],
+    progress: Progress | None = None,
+) -> MetricsSummary:
     """Evaluation stage of a run: score ``answers.jsonl`` into ``metrics/``."""
     answers = read_answers_file(run_dir.answers) if run_dir.answers.exists() else {}
     rows = score_samples(samples, answers, metrics, progress)
-    summary = summarise_scores(rows, metrics, spec.aggregators, n_missing=len(samples) - len(rows),
-                               fingerprint=spec.dataset.fingerprint, answers_file=run_dir.answers.name)
+    summary = summarise_scores(
+        rows,
+        metrics,
+        spec.aggregators,
+        n_missing=len(samples) - len(rows),
+        fingerprint=spec.dataset.fingerprint,
+        answers_file=run_dir.answers.name,
+    )
     write_metric_files(run_dir.metrics_dir, rows, metrics, spec.aggregators, summary)
     return summary

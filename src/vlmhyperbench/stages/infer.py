@@ -36,18 +36,28 @@ class InferenceResult:
     failed: int
 
 
-def _request(sample: Sample, spec: RunSpec, prompts: PromptManager) -> tuple[GenerationRequest, AnswerRecord | None]:
+def _request(
+    sample: Sample, spec: RunSpec, prompts: PromptManager
+) -> tuple[GenerationRequest, AnswerRecord | None]:
     prompt = prompts.resolve(sample)
     req = GenerationRequest(
-        sample_id=sample.id, images=sample.images, user=prompt.user, system=prompt.system,
-        params=spec.generation, json_schema=sample.json_schema, task=sample.task,
+        sample_id=sample.id,
+        images=sample.images,
+        user=prompt.user,
+        system=prompt.system,
+        params=spec.generation,
+        json_schema=sample.json_schema,
+        task=sample.task,
         hints={"doc_class": sample.doc_class, "question_type": sample.question_type},
     )
     return req, AnswerRecord(sample_id=sample.id, answer=None, prompt=prompt)
 
 
 async def run_inference(
-    run_dir: RunDir, spec: RunSpec, samples: Sequence[Sample], backend: ModelBackend,
+    run_dir: RunDir,
+    spec: RunSpec,
+    samples: Sequence[Sample],
+    backend: ModelBackend,
     progress: Progress | None = None,
 ) -> InferenceResult:
     """Answer every sample without a successful answer; the backend must be started."""
@@ -66,16 +76,27 @@ async def run_inference(
             try:
                 request, template = _request(sample, spec, prompts)
             except ConfigError as exc:
-                record = AnswerRecord(sample_id=sample.id, answer=None, backend=backend.name,
-                                      error=ErrorInfo(kind="config", message=exc.render(), retryable=False))
+                record = AnswerRecord(
+                    sample_id=sample.id,
+                    answer=None,
+                    backend=backend.name,
+                    error=ErrorInfo(kind="config", message=exc.render(), retryable=False),
+                )
             else:
                 result = await backend.generate(request)
                 assert template is not None
-                record = template.model_copy(update={
-                    "answer": result.text if result.error is None else None, "error": result.error,
-                    "usage": result.usage, "timings": result.timings, "finish_reason": result.finish_reason,
-                    "model": backend.model_label(), "backend": backend.name, "extra": result.extra,
-                })
+                record = template.model_copy(
+                    update={
+                        "answer": result.text if result.error is None else None,
+                        "error": result.error,
+                        "usage": result.usage,
+                        "timings": result.timings,
+                        "finish_reason": result.finish_reason,
+                        "model": backend.model_label(),
+                        "backend": backend.name,
+                        "extra": result.extra,
+                    }
+                )
             appender.append(AnswerRecord.model_validate(record.model_dump()))
             counts["ok" if record.ok else "failed"] += 1
             finished += 1

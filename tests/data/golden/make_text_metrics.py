@@ -36,7 +36,7 @@ CASES: list[tuple[list[str], str]] = [
     (["Счёт-фактура № 123"], "Счет-фактура №123"),
     (["7707083893"], "7707083898"),
     (["7707083893", "ИНН 7707083893"], "ИНН 7707083893"),
-    (["ООО «Ромашка»", "ООО Ромашка"], "ООО \"Ромашка\""),
+    (["ООО «Ромашка»", "ООО Ромашка"], 'ООО "Ромашка"'),
     (["17.05.1990", "1990-05-17"], "1990-05-17"),
     (["Total: 12,345.67", "12345.67"], "12,345.67"),
     (["ab"], "ax"),
@@ -62,17 +62,20 @@ CASES: list[tuple[list[str], str]] = [
 def main() -> None:
     rows = []
     for refs, pred in CASES:
-        rows.append({
-            "references": refs,
-            "prediction": pred,
-            "cer": min(float(jiwer.cer(r, pred)) for r in refs),
-            "wer": min(float(jiwer.wer(r, pred)) for r in refs),
-            "anls": float(anls.anls_score(prediction=pred, gold_labels=refs, threshold=0.5)),
-            "exact_match": float(any(pred.strip().lower() == r.strip().lower() for r in refs)),
-        })
+        rows.append(
+            {
+                "references": refs,
+                "prediction": pred,
+                "cer": min(float(jiwer.cer(r, pred)) for r in refs),
+                "wer": min(float(jiwer.wer(r, pred)) for r in refs),
+                "anls": float(anls.anls_score(prediction=pred, gold_labels=refs, threshold=0.5)),
+                "exact_match": float(any(pred.strip().lower() == r.strip().lower() for r in refs)),
+            }
+        )
     out = {"reference": {"jiwer": version("jiwer"), "anls": version("anls")}, "cases": rows}
-    Path(__file__).with_name("text_metrics.json").write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n",
-                                                              encoding="utf-8")
+    Path(__file__).with_name("text_metrics.json").write_text(
+        json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

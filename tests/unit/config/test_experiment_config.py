@@ -60,7 +60,9 @@ def test_json_config_is_accepted(tmp_path: Path) -> None:
 
 def test_yaml_errors_give_line_column_key_and_suggestion(tmp_path: Path) -> None:
     make_prototype_dataset(tmp_path / "data")
-    text = YAML_OK.replace("[anls, {name: exact_match}]", "[anl]").replace("task: vqa", "task: vqa\n    concurency: 8")
+    text = YAML_OK.replace("[anls, {name: exact_match}]", "[anl]").replace(
+        "task: vqa", "task: vqa\n    concurency: 8"
+    )
     message = errors_of(write(tmp_path / "e.yaml", text))
     assert "e.yaml:5:5 (runs[0].concurency): unknown key" in message
     text = YAML_OK.replace("[anls, {name: exact_match}]", "[anl]")
@@ -84,33 +86,46 @@ def test_unknown_backend_option_and_model(tmp_path: Path) -> None:
     make_prototype_dataset(tmp_path / "data")
     message = errors_of(write(tmp_path / "e.yaml", YAML_OK.replace("model: m", "model: m, retries: 3")))
     assert "(runs[0].model.options.retries): unknown key" in message
-    message = errors_of(write(tmp_path / "e.yaml", YAML_OK.replace(
-        "model: {backend: openai, options: {base_url: \"http://127.0.0.1:9/v1\", model: m}}",
-        "model: tesseract-rus-en")))
+    message = errors_of(
+        write(
+            tmp_path / "e.yaml",
+            YAML_OK.replace(
+                'model: {backend: openai, options: {base_url: "http://127.0.0.1:9/v1", model: m}}',
+                "model: tesseract-rus-en",
+            ),
+        )
+    )
     assert "unknown model 'tesseract-rus-en'" in message and "did you mean 'tesseract-rus-eng'" in message
 
 
-MATRIX_HEADER = ("dataset;task;framework;model_name;system_prompt;prompt_collection;metrics;"
-                 "only_evaluate_metrics;metrics_aggregators;filter_doc_class;filter_question_type\n")
+MATRIX_HEADER = (
+    "dataset;task;framework;model_name;system_prompt;prompt_collection;metrics;"
+    "only_evaluate_metrics;metrics_aggregators;filter_doc_class;filter_question_type\n"
+)
 
 
 def _matrix_workspace(tmp_path: Path) -> Path:
     make_prototype_dataset(tmp_path / "Datasets" / "VQA" / "demo_mini")
     (tmp_path / "PromptCollections" / "VQA" / "demo_mini").mkdir(parents=True)
     (tmp_path / "PromptCollections" / "VQA" / "demo_mini" / "c.csv").write_text(
-        "\ufeffprompt;doc_class_question_type;cer\nНапиши фамилию;passport Фамилия;0\n", "utf-8")
+        "\ufeffprompt;doc_class_question_type;cer\nНапиши фамилию;passport Фамилия;0\n", "utf-8"
+    )
     (tmp_path / "SystemPrompts").mkdir()
     (tmp_path / "SystemPrompts" / "sys.txt").write_text("Ты — система OCR.\nОтвечай кратко.\n", "utf-8")
     (tmp_path / "vlm_base.csv").write_text(
         "\ufeffframework;model_family;model_name;docker_image;git_python_package;python_package;module;class_name\n"
-        "OpenAI;Qwen2-VL;qwen-test;img:1;;;;\n", "utf-8")
+        "OpenAI;Qwen2-VL;qwen-test;img:1;;;;\n",
+        "utf-8",
+    )
     return tmp_path
 
 
 def test_prototype_run_matrix_with_bom_and_catalogue(tmp_path: Path) -> None:
     ws = _matrix_workspace(tmp_path)
-    row = ("demo_mini;VQA;OpenAI;qwen-test;sys.txt;demo_mini/c.csv;['CER', 'ANLS'];False;"
-           "['by_id', 'by_doc_question', 'by_doc_type', 'general'];passport;\n")
+    row = (
+        "demo_mini;VQA;OpenAI;qwen-test;sys.txt;demo_mini/c.csv;['CER', 'ANLS'];False;"
+        "['by_id', 'by_doc_question', 'by_doc_type', 'general'];passport;\n"
+    )
     path = ws / "runs.csv"
     path.write_text("\ufeff" + MATRIX_HEADER + row, "utf-8")
     loaded = load_experiment(path)
@@ -127,9 +142,15 @@ def test_run_matrix_errors_name_file_row_and_column(tmp_path: Path) -> None:
     path = ws / "runs.csv"
     path.write_text(MATRIX_HEADER + "demo_mini;VQA;OpenAI;qwen-test;;;['CER';False;['general'];;\n", "utf-8")
     assert "runs.csv:2:metrics: not a list literal" in errors_of(path)
-    path.write_text(MATRIX_HEADER + "demo_mini;VQA;OpenAI;qwen-test;;;['CERR'];False;['general'];;\n", "utf-8")
+    path.write_text(
+        MATRIX_HEADER + "demo_mini;VQA;OpenAI;qwen-test;;;['CERR'];False;['general'];;\n", "utf-8"
+    )
     message = errors_of(path)
-    assert "runs.csv:2:metrics" in message and "unknown metric 'cerr'" in message and "did you mean 'cer'" in message
+    assert (
+        "runs.csv:2:metrics" in message
+        and "unknown metric 'cerr'" in message
+        and "did you mean 'cer'" in message
+    )
     path.write_text("dataset;task;model\nx;VQA;m\n", "utf-8")
     message = errors_of(path)
     assert "runs.csv:1: missing column(s) framework, model_name; unknown column(s) model" in message
@@ -142,7 +163,9 @@ def test_run_matrix_errors_name_file_row_and_column(tmp_path: Path) -> None:
 def test_run_matrix_in_cp1251_is_refused_with_a_fix(tmp_path: Path) -> None:
     ws = _matrix_workspace(tmp_path)
     path = ws / "runs.csv"
-    path.write_bytes((MATRIX_HEADER + "demo_mini;VQA;OpenAI;qwen-test;;;['CER'];False;;Паспорт;\n").encode("cp1251"))
+    path.write_bytes(
+        (MATRIX_HEADER + "demo_mini;VQA;OpenAI;qwen-test;;;['CER'];False;;Паспорт;\n").encode("cp1251")
+    )
     message = errors_of(path)
     assert "runs.csv:2: not UTF-8" in message and "iconv -f cp1251" in message
 

@@ -10,8 +10,15 @@ from vlmhyperbench.core import ConfigError, Sample
 from vlmhyperbench.prompts import PromptManager, make_prompt_spec
 from vlmhyperbench.tasks import tasks
 
-SAMPLE = Sample(id="1", images=(Path("/x.png"),), question="Какая фамилия?", doc_class="passport",
-                question_type="Фамилия", task="vqa", metadata={"lang": "ru"})
+SAMPLE = Sample(
+    id="1",
+    images=(Path("/x.png"),),
+    question="Какая фамилия?",
+    doc_class="passport",
+    question_type="Фамилия",
+    task="vqa",
+    metadata={"lang": "ru"},
+)
 
 
 def resolve(sample: Sample = SAMPLE, task: str = "vqa", **spec: object):  # type: ignore[no-untyped-def]
@@ -35,7 +42,9 @@ def test_system_prompt_and_metadata_templates() -> None:
 
 def test_prototype_collection_csv_with_bom(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
-    path.write_text("\ufeffprompt;doc_class_question_type;cer\nНапиши фамилию;passport Фамилия;0.0\n", "utf-8")
+    path.write_text(
+        "\ufeffprompt;doc_class_question_type;cer\nНапиши фамилию;passport Фамилия;0.0\n", "utf-8"
+    )
     record = resolve(collection=path)
     assert record.user == "Напиши фамилию" and record.source == "collection:c.csv:passport Фамилия"
 
@@ -66,6 +75,8 @@ def test_fingerprint_changes_with_prompts() -> None:
 
 def test_duplicate_collection_key_is_located(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
-    path.write_text("prompt;doc_class_question_type;cer\na;passport Фамилия;0\nb;passport  Фамилия;0\n", "utf-8")
+    path.write_text(
+        "prompt;doc_class_question_type;cer\na;passport Фамилия;0\nb;passport  Фамилия;0\n", "utf-8"
+    )
     with pytest.raises(ConfigError, match=r"c.csv:3:doc_class_question_type: duplicate key"):
         make_prompt_spec(collection=path)

@@ -58,12 +58,32 @@ def _samples(tmp_path: Path, scale: float) -> list[dict]:
     rows = [
         ("s1", "passport", "name", "Иванов", ["Иванов"], 1.0 * scale, 0.0, None, None, [big]),
         ("s2", "passport", "date", EVIL, ["01.02.2003"], 0.2 * scale, 0.8, None, None, [small]),
-        ("s3", "invoice", "total", "{bad json", ["120.00"], 0.5 * scale, 0.4, None, "invalid JSON",
-         [str(tmp_path / "ds" / "gone.png")]),
+        (
+            "s3",
+            "invoice",
+            "total",
+            "{bad json",
+            ["120.00"],
+            0.5 * scale,
+            0.4,
+            None,
+            "invalid JSON",
+            [str(tmp_path / "ds" / "gone.png")],
+        ),
         ("s4", "invoice", "total", None, ["99"], 0.0, 1.0, "http: 500", None, [big]),
     ]
-    keys = ["sample_id", "doc_class", "question_type", "answer", "references", "anls", "cer",
-            "error", "invalid", "images"]
+    keys = [
+        "sample_id",
+        "doc_class",
+        "question_type",
+        "answer",
+        "references",
+        "anls",
+        "cer",
+        "error",
+        "invalid",
+        "images",
+    ]
     out = []
     for row in rows:
         d = dict(zip(keys, row, strict=True))
@@ -75,47 +95,88 @@ def _samples(tmp_path: Path, scale: float) -> list[dict]:
 def _row(group: dict[str, str], rows: list[dict]) -> AggregateRow:
     anls = [r["scores"]["anls"] for r in rows]
     cer = [r["scores"]["cer"] for r in rows]
-    return AggregateRow(group=group, n=len(rows), values={"anls": sum(anls) / len(anls),
-                        "cer": sum(cer) / len(cer)}, pooled={"cer": sum(cer) / len(cer) / 2})
+    return AggregateRow(
+        group=group,
+        n=len(rows),
+        values={"anls": sum(anls) / len(anls), "cer": sum(cer) / len(cer)},
+        pooled={"cer": sum(cer) / len(cer) / 2},
+    )
 
 
-def make_run(exp_dir: Path, run_id: str, *, task: str = "vqa", scale: float = 1.0,
-             latency: float = 1.0, metrics: bool = True, answers: bool = True) -> RunDir:
+def make_run(
+    exp_dir: Path,
+    run_id: str,
+    *,
+    task: str = "vqa",
+    scale: float = 1.0,
+    latency: float = 1.0,
+    metrics: bool = True,
+    answers: bool = True,
+) -> RunDir:
     """A run directory with spec, manifest, answers, metrics and per-sample scores."""
     run_dir = RunDir(exp_dir / run_id)
     spec = RunSpec(
-        experiment=exp_dir.name, run_id=run_id, task=task,
-        dataset=DatasetSpec(path=str(exp_dir.parent / "ds"), layout="jsonl",
-                            fingerprint="abcdef0123456789" * 4, n_samples=4),
-        backend=PluginRef(name="openai", options={"base_url": "http://localhost:8000/v1",
-                                                  "api_key": "sk-SECRET", "api_key_env": "MY_KEY"}),
+        experiment=exp_dir.name,
+        run_id=run_id,
+        task=task,
+        dataset=DatasetSpec(
+            path=str(exp_dir.parent / "ds"), layout="jsonl", fingerprint="abcdef0123456789" * 4, n_samples=4
+        ),
+        backend=PluginRef(
+            name="openai",
+            options={"base_url": "http://localhost:8000/v1", "api_key": "sk-SECRET", "api_key_env": "MY_KEY"},
+        ),
         model=f"model-{run_id}",
         prompts=PromptSpec(system="Answer briefly.", mapping_source="p.csv"),
-        metrics=[PluginRef(name="anls"), PluginRef(name="cer")], aggregators=["general"],
+        metrics=[PluginRef(name="anls"), PluginRef(name="cer")],
+        aggregators=["general"],
     )
     run_dir.root.mkdir(parents=True)
     run_dir.write_spec(spec)
-    run_dir.write_manifest(Manifest(
-        experiment=spec.experiment, run_id=run_id, spec=spec, status="completed",
-        packages={"vlmhyperbench": "0.2.0"}, git_commit="deadbeef", host={"hostname": "box"},
-        stages={"infer": StageInfo(status="completed", started_at=1.7e9, duration_s=12.5,
-                                   counts={"answers": 4})}))
+    run_dir.write_manifest(
+        Manifest(
+            experiment=spec.experiment,
+            run_id=run_id,
+            spec=spec,
+            status="completed",
+            packages={"vlmhyperbench": "0.2.0"},
+            git_commit="deadbeef",
+            host={"hostname": "box"},
+            stages={
+                "infer": StageInfo(
+                    status="completed", started_at=1.7e9, duration_s=12.5, counts={"answers": 4}
+                )
+            },
+        )
+    )
     rows = _samples(exp_dir.parent, scale)
     if answers:
         with run_dir.answers_appender() as out:
             for i, r in enumerate(rows):
-                prompt = PromptRecord(system="Answer briefly.", user=f"Q {r['question_type']}",
-                                      source="collection:p.csv")
+                prompt = PromptRecord(
+                    system="Answer briefly.", user=f"Q {r['question_type']}", source="collection:p.csv"
+                )
                 if r["error"]:
                     error = ErrorInfo(kind="http", message="500 boom", status=500)
-                    out.append(AnswerRecord(sample_id=r["sample_id"], answer=None, prompt=prompt,
-                                            error=error))
+                    out.append(
+                        AnswerRecord(sample_id=r["sample_id"], answer=None, prompt=prompt, error=error)
+                    )
                     continue
-                out.append(AnswerRecord(
-                    sample_id=r["sample_id"], answer=r["answer"], prompt=prompt,
-                    usage=Usage(prompt_tokens=100, completion_tokens=10 + i, source="server"),
-                    timings=Timings(started_at=1.7e9 + i, latency_s=latency * (i + 1),
-                                    ttft_s=0.1 * (i + 1), tpot_s=0.01, output_tokens_per_s=50.0)))
+                out.append(
+                    AnswerRecord(
+                        sample_id=r["sample_id"],
+                        answer=r["answer"],
+                        prompt=prompt,
+                        usage=Usage(prompt_tokens=100, completion_tokens=10 + i, source="server"),
+                        timings=Timings(
+                            started_at=1.7e9 + i,
+                            latency_s=latency * (i + 1),
+                            ttft_s=0.1 * (i + 1),
+                            tpot_s=0.01,
+                            output_tokens_per_s=50.0,
+                        ),
+                    )
+                )
     if metrics:
         by_class = {}
         for r in rows:
@@ -123,14 +184,23 @@ def make_run(exp_dir: Path, run_id: str, *, task: str = "vqa", scale: float = 1.
         by_field = {}
         for r in rows:
             by_field.setdefault((r["doc_class"], r["question_type"]), []).append(r)
-        run_dir.write_metrics(MetricsSummary(metrics=METRICS, n_samples=4, n_errors=1, aggregates={
-            "general": [_row({}, rows)],
-            "by_doc_class": [_row({"doc_class": k}, v) for k, v in by_class.items()],
-            "by_field": [_row({"doc_class": k[0], "question_type": k[1]}, v)
-                         for k, v in by_field.items()],
-        }))
+        run_dir.write_metrics(
+            MetricsSummary(
+                metrics=METRICS,
+                n_samples=4,
+                n_errors=1,
+                aggregates={
+                    "general": [_row({}, rows)],
+                    "by_doc_class": [_row({"doc_class": k}, v) for k, v in by_class.items()],
+                    "by_field": [
+                        _row({"doc_class": k[0], "question_type": k[1]}, v) for k, v in by_field.items()
+                    ],
+                },
+            )
+        )
         (run_dir.metrics_dir / "samples.jsonl").write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
     return run_dir
 
 
@@ -174,8 +244,7 @@ def test_report_never_contains_secret_option_values(run_dir: RunDir) -> None:
 def test_worst_samples_ranked_by_first_metric_without_failed_requests(run_dir: RunDir) -> None:
     report = build_run_report(run_dir)
     assert report.worst_metric == "anls"
-    assert [(w.sample_id, w.score) for w in report.worst_samples] == [
-        ("s2", 0.2), ("s3", 0.5), ("s1", 1.0)]
+    assert [(w.sample_id, w.score) for w in report.worst_samples] == [("s2", 0.2), ("s3", 0.5), ("s1", 1.0)]
     assert report.worst_samples[0].image and report.worst_samples[0].image.endswith("p2.png")
 
 
@@ -188,8 +257,14 @@ def test_html_is_self_contained_with_charts_tables_and_thumbnails(run_dir: RunDi
     assert not re.search(r"<link[^>]*href\s*=\s*[\"']?(https?:)?//", page, re.IGNORECASE)
     assert page.count(get_plotlyjs()[:200]) == 1
     assert page.count("Plotly.newPlot") >= 3  # one chart per metric + latency histogram
-    for text in ("anls@1.0.0", "cer@1.0.0", "<h3>passport</h3>", "<h3>invoice</h3>",
-                 "<td>passport</td>", "<td>invoice</td>"):
+    for text in (
+        "anls@1.0.0",
+        "cer@1.0.0",
+        "<h3>passport</h3>",
+        "<h3>invoice</h3>",
+        "<td>passport</td>",
+        "<td>invoice</td>",
+    ):
         assert text in page
     assert page.count('src="data:image/jpeg;base64,') == 2
     assert "image not found" in page
@@ -217,8 +292,18 @@ def test_html_and_markdown_escape_model_output(run_dir: RunDir) -> None:
 def test_markdown_has_every_section_and_formats_numbers(run_dir: RunDir) -> None:
     write_run_report(run_dir, formats=("md",))
     md = (run_dir.report_dir / "report.md").read_text(encoding="utf-8")
-    for heading in ("Run", "Model and prompts", "Dataset", "Summary", "By document class",
-                    "By field", "Worst samples", "Performance", "Errors", "Environment"):
+    for heading in (
+        "Run",
+        "Model and prompts",
+        "Dataset",
+        "Summary",
+        "By document class",
+        "By field",
+        "Worst samples",
+        "Performance",
+        "Errors",
+        "Environment",
+    ):
         assert f"\n## {heading}\n" in md
     assert "| passport | 2 | 0.6 | 0.4 | 0.2 |" in md  # mean anls, mean cer, pooled cer
     assert "| anls | 1.0.0 | higher | 0.425 | — |" in md
@@ -274,7 +359,10 @@ def test_failed_run_with_only_a_spec_still_gets_a_report(tmp_path: Path) -> None
     write_run_report(run_dir)
     report = read_run_report(run_dir.report_dir / "report.json")
     assert [n.split(" ")[0] for n in report.missing] == [
-        "answers.jsonl", "metrics/metrics.json", "metrics/samples.jsonl"]
+        "answers.jsonl",
+        "metrics/metrics.json",
+        "metrics/samples.jsonl",
+    ]
     assert report.performance.latency_s is None and report.errors.count == 0
     assert "Plotly.newPlot" not in (run_dir.report_dir / "report.html").read_text(encoding="utf-8")
 
@@ -287,18 +375,29 @@ def test_unknown_format_fails_before_writing(run_dir: RunDir) -> None:
 
 def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path) -> None:
     exp = tmp_path / "exp"
-    runs = [make_run(exp, "run-low", scale=0.5, latency=2.0), make_run(exp, "run-high", scale=1.0),
-            make_run(exp, "run-ocr", task="ocr"), RunDir(exp / "not-a-run")]
+    runs = [
+        make_run(exp, "run-low", scale=0.5, latency=2.0),
+        make_run(exp, "run-high", scale=1.0),
+        make_run(exp, "run-ocr", task="ocr"),
+        RunDir(exp / "not-a-run"),
+    ]
     paths = write_comparison(exp, runs)  # a folder without a run spec is left out
     assert [p.name for p in paths] == ["comparison.md", "comparison.csv", "comparison.html"]
 
     with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["run_id"] for r in rows] == ["run-ocr", "run-high", "run-low"]
-    assert list(rows[0])[:8] == ["run_id", "model", "backend", "task", "dataset",
-                                 "dataset_fingerprint", "n_samples", "n_errors"]
-    assert list(rows[0])[8:] == ["anls", "cer", "cer_pooled", "latency_p50_s", "latency_p95_s",
-                                 "ttft_p50_s"]
+    assert list(rows[0])[:8] == [
+        "run_id",
+        "model",
+        "backend",
+        "task",
+        "dataset",
+        "dataset_fingerprint",
+        "n_samples",
+        "n_errors",
+    ]
+    assert list(rows[0])[8:] == ["anls", "cer", "cer_pooled", "latency_p50_s", "latency_p95_s", "ttft_p50_s"]
     high, low = rows[1], rows[2]
     assert float(high["anls"]) == pytest.approx(0.425)
     assert float(low["anls"]) == pytest.approx(0.2125)
@@ -309,7 +408,7 @@ def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path
 
     md = (exp / "comparison.md").read_text(encoding="utf-8")
     assert md.index("## Task: ocr") < md.index("## Task: vqa")
-    vqa = md[md.index("## Task: vqa"):]
+    vqa = md[md.index("## Task: vqa") :]
     assert vqa.index("run-high") < vqa.index("run-low")
     assert "| **0.425** |" in vqa
 

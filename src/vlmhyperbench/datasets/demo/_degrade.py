@@ -82,9 +82,7 @@ def apply_degradations(
     for step in steps:
         kind = step["type"]
         if kind == "rotate":
-            img = img.rotate(
-                step["angle"], resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255
-            )
+            img = img.rotate(step["angle"], resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
         elif kind == "gaussian_blur":
             img = img.filter(ImageFilter.GaussianBlur(step["radius"]))
         elif kind == "noise":

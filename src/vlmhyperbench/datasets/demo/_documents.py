@@ -153,9 +153,7 @@ class Document:
         """Append a table row."""
         self.lines.append(Line(cells, style, "left", columns, space, rule))
 
-    def put(
-        self, key: str, value: str, *alternatives: str, style: str = "body", space: float = 0.0
-    ) -> None:
+    def put(self, key: str, value: str, *alternatives: str, style: str = "body", space: float = 0.0) -> None:
         """Append a ``Label: value`` line and record it as a field described by ``specs``."""
         label, question, description = self.specs[key]
         self.add(f"{label}: {value}", style, space=space)

@@ -80,8 +80,7 @@ def json_schema(doc: Document) -> dict[str, Any]:
         "type": "object",
         "title": doc.title,
         "properties": {
-            f.key: {"type": "string", "title": f.label, "description": f.description}
-            for f in doc.fields
+            f.key: {"type": "string", "title": f.label, "description": f.description} for f in doc.fields
         },
         "required": [f.key for f in doc.fields],
         "additionalProperties": False,
@@ -146,9 +145,7 @@ def document_samples(
     out = [sample("ocr", _OCR_QUESTION[doc.lang], [doc.text], "full_text", "ocr")]
     for i, f in enumerate(doc.fields, 1):
         out.append(
-            sample(
-                f"vqa-{i:02d}", f.question, [f.value, *f.alternatives], f.label, "vqa", field=f.key
-            )
+            sample(f"vqa-{i:02d}", f.question, [f.value, *f.alternatives], f.label, "vqa", field=f.key)
         )
     fields = {f.key: f.value for f in doc.fields}
     question = _KIE_QUESTION[doc.lang].format(keys=", ".join(fields))
@@ -272,9 +269,7 @@ def generate_demo(
         name = f"{doc.doc_id}_degraded.jpg"
         _save(bad, images / name, quality)
         written.add(name)
-        degraded += document_samples(
-            doc, f"images/{name}", "degraded", seed, steps, f"{doc.doc_id}-deg"
-        )
+        degraded += document_samples(doc, f"images/{name}", "degraded", seed, steps, f"{doc.doc_id}-deg")
         done += 1
         if progress:
             progress(done, total)

@@ -70,9 +70,7 @@ def find_font(name: str) -> Path:
             out = ""
         if out and Path(out).name == name and Path(out).is_file():
             return Path(out)
-    raise RuntimeError(
-        f"font {name!r} not found; install it with: apt-get install fonts-dejavu-core"
-    )
+    raise RuntimeError(f"font {name!r} not found; install it with: apt-get install fonts-dejavu-core")
 
 
 @functools.cache
