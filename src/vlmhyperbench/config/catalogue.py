@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..core import ConfigError, SourceLocation, problems_from_validation_error
+from ..core import ConfigError, SourceLocation, problems_from_validation_error, read_semicolon_csv
 from ._yaml import load_yaml_with_locations
 from .experiment import CatalogueEntry
 
@@ -55,16 +55,9 @@ def framework_backend(framework: str, where: SourceLocation) -> str:
 
 
 def _load_csv(path: Path) -> list[CatalogueEntry]:
-    from ..datasets.prototype_csv import read_semicolon_csv
-
-    header, rows = read_semicolon_csv(path)
-    missing = [c for c in ("framework", "model_name") if c not in header]
-    if missing:
-        raise ConfigError(
-            f"missing column(s) {', '.join(missing)}; found {', '.join(header)}",
-            location=SourceLocation(path, 1),
-            hint="expected header: " + ";".join(CSV_COLUMNS),
-        )
+    _, rows = read_semicolon_csv(
+        path, required=("framework", "model_name"), expected=CSV_COLUMNS, error=ConfigError
+    )
     entries = []
     for line, row in rows:
         backend = framework_backend(row["framework"], SourceLocation(path, line, "framework"))

@@ -20,8 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..aggregators import canonical_aggregator
-from ..core import ConfigError, Problem, SourceLocation, problems_from_validation_error
-from ..datasets.prototype_csv import read_semicolon_csv
+from ..core import ConfigError, Problem, SourceLocation, problems_from_validation_error, read_semicolon_csv
 from .catalogue import framework_backend
 from .experiment import ExperimentConfig, RunConfig
 

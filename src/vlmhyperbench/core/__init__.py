@@ -1,5 +1,6 @@
 """Core types shared by every other package; no heavy imports."""
 
+from ._csv import CsvRows, read_semicolon_csv
 from ._io import (
     JsonlAppender,
     atomic_write_text,
@@ -39,6 +40,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AggregateRow",
     "AnswerRecord",
+    "CsvRows",
     "ConfigError",
     "DatasetError",
     "DatasetSpec",
@@ -69,6 +71,7 @@ __all__ = [
     "problems_from_validation_error",
     "read_json_model",
     "read_jsonl_models",
+    "read_semicolon_csv",
     "read_text_utf8",
     "write_json_model",
 ]

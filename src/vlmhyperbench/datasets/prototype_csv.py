@@ -9,11 +9,9 @@ A sample's id is the 0-based position of its row among the data rows, which is t
 from __future__ import annotations
 
 import ast
-import csv
-import io
 from pathlib import Path
 
-from ..core import DatasetError, Sample, SourceLocation, read_text_utf8
+from ..core import Sample, SourceLocation, read_semicolon_csv
 from ._base import RowError, dataset_loaders, resolve_image
 
 __all__ = ["PrototypeCsvLoader", "REQUIRED_COLUMNS"]
@@ -21,35 +19,6 @@ __all__ = ["PrototypeCsvLoader", "REQUIRED_COLUMNS"]
 REQUIRED_COLUMNS = ("image_path", "question", "answer", "doc_class", "question_type")
 KNOWN_COLUMNS = ("data_index", "split", *REQUIRED_COLUMNS, "answer_bbox")
 TASK_ALIASES = {"VQA": "vqa", "OCR": "ocr", "KIE": "kie"}
-
-
-def read_semicolon_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and ``(line_number, row)`` pairs of a ``;``-separated UTF-8 CSV."""
-    text = read_text_utf8(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise DatasetError("the file is empty", location=SourceLocation(path, 1)) from None
-    if len(header) == 1 and ("," in header[0] or "\t" in header[0]):
-        raise DatasetError(
-            f"only one column '{header[0][:60]}' was found",
-            location=SourceLocation(path, 1),
-            hint="the separator must be ';' (semicolon), as in the prototype's files",
-        )
-    rows: list[tuple[int, dict[str, str]]] = []
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            raise DatasetError(
-                f"expected {len(header)} cells separated by ';', found {len(cells)}",
-                location=SourceLocation(path, line),
-                hint="quote cells that contain ';' or line breaks with double quotes",
-            )
-        rows.append((line, dict(zip(header, cells))))
-    return header, rows
 
 
 @dataset_loaders.register("prototype_csv", version="1")
@@ -61,14 +30,7 @@ class PrototypeCsvLoader:
     def load(self, root: Path, *, default_task: str) -> list[Sample]:
         """Read every row; every bad row is reported with its line and column."""
         path = root / self.annotation_name
-        header, rows = read_semicolon_csv(path)
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise DatasetError(
-                f"missing column(s) {', '.join(missing)}; found {', '.join(header)}",
-                location=SourceLocation(path, 1),
-                hint="expected header: " + ";".join(KNOWN_COLUMNS),
-            )
+        _, rows = read_semicolon_csv(path, required=REQUIRED_COLUMNS, expected=KNOWN_COLUMNS)
         task = TASK_ALIASES.get(root.parent.name, default_task)
         errors = RowError()
         samples: list[Sample] = []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from ..core import ConfigError, Registry, SourceLocation, read_text_utf8
+from ..core import ConfigError, Registry, SourceLocation, read_semicolon_csv, read_text_utf8
 
 __all__ = ["PromptCollection", "load_prompt_collection", "prompt_formats"]
 
@@ -28,16 +28,12 @@ prompt_formats: Registry[Callable[[Path], PromptCollection]] = Registry("prompts
 
 @prompt_formats.register("csv", version="1", description="prototype CSV prompt;doc_class_question_type;cer")
 def _load_csv(path: Path) -> PromptCollection:
-    from ..datasets.prototype_csv import read_semicolon_csv
-
-    header, rows = read_semicolon_csv(path)
-    for column in ("prompt", "doc_class_question_type"):
-        if column not in header:
-            raise ConfigError(
-                f"missing column '{column}'; found {', '.join(header)}",
-                location=SourceLocation(path, 1),
-                hint="expected header: prompt;doc_class_question_type;cer",
-            )
+    _, rows = read_semicolon_csv(
+        path,
+        required=("prompt", "doc_class_question_type"),
+        expected=("prompt", "doc_class_question_type", "cer"),
+        error=ConfigError,
+    )
     mapping: dict[str, str] = {}
     for line, row in rows:
         key = " ".join(row["doc_class_question_type"].split())

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import AnswerRecord, DatasetError, Problem, SourceLocation, read_text_utf8
+from ..core import AnswerRecord, DatasetError, Problem, SourceLocation, read_semicolon_csv, read_text_utf8
 
 __all__ = ["LoadedAnswer", "read_answers_file"]
 
@@ -98,15 +98,7 @@ def _from_object(data: object, number: int, path: Path, problems: list[Problem])
 
 
 def _read_csv(path: Path) -> dict[str, LoadedAnswer]:
-    from ..datasets.prototype_csv import read_semicolon_csv
-
-    header, rows = read_semicolon_csv(path)
-    if "id" not in header or "model_answer" not in header:
-        raise DatasetError(
-            f"expected columns id;model_answer, found {';'.join(header)}",
-            location=SourceLocation(path, 1),
-            hint="the prototype's answers CSV is id;model_answer",
-        )
+    _, rows = read_semicolon_csv(path, required=("id", "model_answer"))
     answers: dict[str, LoadedAnswer] = {}
     for line, row in rows:
         sample_id = row["id"].strip()
