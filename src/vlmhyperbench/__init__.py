@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # lazy: importing the package stays cheap
+def __getattr__(name: str) -> object:  # lazy: importing the package stays cheap
     if name in {"run_experiment", "run_experiment_async"}:
         from . import orchestrator
 

@@ -86,6 +86,7 @@ def register_backend(name: str, *, version: str = "1") -> Callable[[B], B]:
 
     def decorator(cls: B) -> B:
         cls.name = name
-        return backends.register(name, version=version)(cls)
+        backends.register(name, version=version)(cls)
+        return cls
 
     return decorator

@@ -173,8 +173,8 @@ class OpenAIBackend(ModelBackend):
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            return min(max(retry_after, 0.0), self.backoff_max_s)
-        delay = self.backoff_base_s * 2 ** (attempt - 1)
+            return float(min(max(retry_after, 0.0), self.backoff_max_s))
+        delay: float = self.backoff_base_s * 2 ** (attempt - 1)
         return min(delay * (0.5 + random.random() / 2), self.backoff_max_s)
 
     async def _once(self, body: dict[str, Any], headers: dict[str, str]) -> GenerationResult:
@@ -320,5 +320,6 @@ def _describe(exc: httpx.HTTPError) -> str:
 
 
 def _transport_error(exc: httpx.HTTPError) -> _Attempt:
-    kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
-    return _Attempt(ErrorInfo(kind=kind, message=_describe(exc)))
+    if isinstance(exc, httpx.TimeoutException):
+        return _Attempt(ErrorInfo(kind="timeout", message=_describe(exc)))
+    return _Attempt(ErrorInfo(kind="connection", message=_describe(exc)))

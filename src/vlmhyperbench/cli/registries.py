@@ -68,8 +68,8 @@ def metrics_list() -> None:
     table = Table(title="aggregators", title_justify="left")
     table.add_column("name")
     table.add_column("description")
-    for entry in aggregators:
-        table.add_row(entry.name, entry.description)
+    for aggregator in aggregators:
+        table.add_row(aggregator.name, aggregator.description)
     console.print(table)
 
 

@@ -67,12 +67,12 @@ def load_yaml_with_locations(path: Path) -> tuple[Any, Locator]:
 
     def locate(key_path: KeyPath, at_key: bool = False) -> SourceLocation:
         probe = tuple(key_path)
+        key = _key_text(key_path) or None
         if at_key and probe in key_marks:
-            line, column = key_marks[probe]
-            return SourceLocation(path, line, column, _key_text(key_path) or None)
+            return SourceLocation(path, *key_marks[probe], key)
         while probe and probe not in marks:
             probe = probe[:-1]
-        line, column = marks.get(probe, (None, None))
-        return SourceLocation(path, line, column, _key_text(key_path) or None)
+        found = marks.get(probe)
+        return SourceLocation(path, *found, key) if found else SourceLocation(path, key=key)
 
     return data, locate

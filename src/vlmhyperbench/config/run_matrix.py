@@ -94,7 +94,10 @@ def _slug(*parts: str) -> str:
 
 
 def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[str, Any]:
-    at = lambda col: SourceLocation(path, line, col)  # noqa: E731
+
+    def at(column: str) -> SourceLocation:
+        return SourceLocation(path, line, column)
+
     task_folder = row["task"].strip()
     dataset = _find(
         base,

@@ -190,15 +190,45 @@ class RunDir:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    run_spec = property(lambda self: self.root / "run_spec.json")
-    manifest = property(lambda self: self.root / "manifest.json")
-    answers = property(lambda self: self.root / "answers.jsonl")
-    metrics_dir = property(lambda self: self.root / "metrics")
-    metrics_json = property(lambda self: self.root / "metrics" / "metrics.json")
-    samples = property(lambda self: self.root / "metrics" / "samples.jsonl")
-    """Per-sample answers, references, scores and flags written by evaluate."""
-    report_dir = property(lambda self: self.root / "report")
-    logs_dir = property(lambda self: self.root / "logs")
+    @property
+    def run_spec(self) -> Path:
+        """``run_spec.json``: the resolved `RunSpec`."""
+        return self.root / "run_spec.json"
+
+    @property
+    def manifest(self) -> Path:
+        """``manifest.json``: what actually ran."""
+        return self.root / "manifest.json"
+
+    @property
+    def answers(self) -> Path:
+        """``answers.jsonl``: one `AnswerRecord` per line."""
+        return self.root / "answers.jsonl"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """``metrics/``: what evaluate writes."""
+        return self.root / "metrics"
+
+    @property
+    def metrics_json(self) -> Path:
+        """``metrics/metrics.json``: the `MetricsSummary`."""
+        return self.root / "metrics" / "metrics.json"
+
+    @property
+    def samples(self) -> Path:
+        """Per-sample answers, references, scores and flags written by evaluate."""
+        return self.root / "metrics" / "samples.jsonl"
+
+    @property
+    def report_dir(self) -> Path:
+        """``report/``: report.md, report.json, report.html."""
+        return self.root / "report"
+
+    @property
+    def logs_dir(self) -> Path:
+        """``logs/``: one log file per stage."""
+        return self.root / "logs"
 
     def log_file(self, stage: str) -> Path:
         """``logs/<stage>.log``."""

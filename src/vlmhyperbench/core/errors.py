@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
 
 __all__ = [
     "ConfigError",
@@ -153,7 +154,7 @@ def problems_from_validation_error(
     return problems
 
 
-def _explain(item: dict) -> tuple[str, str | None]:  # type: ignore[type-arg]
+def _explain(item: ErrorDetails) -> tuple[str, str | None]:
     kind = item.get("type", "")
     got = item.get("input")
     msg = str(item.get("msg", "invalid value"))

@@ -77,14 +77,15 @@ class JsonlLoader:
                 resolve_image(root, rel, SourceLocation(path, number, key=f"images[{i}]"), errors)
                 for i, rel in enumerate(row.images)
             ]
-            if any(img is None for img in images):
+            resolved = [img for img in images if img is not None]
+            if len(resolved) != len(images):
                 continue
             data = row.model_dump(exclude={"images", "task", "metadata"})
             samples.append(
                 Sample(
                     **data,
-                    images=tuple(images),
-                    task=row.task or default_task,  # type: ignore[arg-type]
+                    images=tuple(resolved),
+                    task=row.task or default_task,
                     metadata={**row.metadata, "line": number},
                 )
             )

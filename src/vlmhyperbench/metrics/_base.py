@@ -81,7 +81,8 @@ def register_metric(
         cls.version = version
         cls.higher_is_better = higher_is_better
         cls.pooled = pooled
-        return metrics.register(name, version=version)(cls)
+        metrics.register(name, version=version)(cls)
+        return cls
 
     return decorator
 

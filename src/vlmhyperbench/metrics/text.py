@@ -49,7 +49,7 @@ def error_rate(reference: Sequence[object], hypothesis: Sequence[object]) -> Sco
 def _best(scores: list[Score]) -> Score:
     if not scores:
         return Score(None, invalid="no reference answer")
-    return min(scores, key=lambda s: (s.value, -(s.den or 0)))  # type: ignore[arg-type,return-value]
+    return min(scores, key=lambda s: (s.value, -(s.den or 0)))
 
 
 @register_metric("cer", version="1.0.0", higher_is_better=False, pooled=True)

@@ -77,7 +77,7 @@ class _Planner:
         return path if path.is_absolute() else (self.base / path).resolve()
 
     def at(self, *key: Any) -> SourceLocation | None:
-        return self.loaded.locate(key)  # type: ignore[no-any-return]
+        return self.loaded.locate(key)
 
     def model(self, i: int, run: RunConfig) -> tuple[ModelBackend, str, CatalogueEntry | None]:
         ref = run.model

@@ -125,7 +125,7 @@ def _stage(run_dir: RunDir, manifest: Manifest, name: str, emit: EventSink) -> I
         info.duration_s = info.finished_at - (info.started_at or info.finished_at)
         package_logger.removeHandler(handler)
         handler.close()
-        info.log_tail = _tail(run_dir.log_file(name)) if info.status == "failed" else None
+        info.log_tail = _tail(run_dir.log_file(name)) if info.error is not None else None
         run_dir.write_manifest(manifest)
         emit(Event("stage_finished", manifest.run_id, name, text=info.status))
 

@@ -207,7 +207,7 @@ def _render_csv(reports: Sequence[RunReport], tables: list[_TaskTable]) -> str:
 def _task_chart(table: _TaskTable) -> Markup | None:
     if not table.metrics or not table.rows:
         return None
-    import plotly.graph_objects as go  # type: ignore[import-untyped]
+    import plotly.graph_objects as go
 
     fig = go.Figure()
     for m in table.metrics:

@@ -25,7 +25,7 @@ from ._model import RunReport, WorstSample, report_writers
 from ._stats import fmt_num, fmt_time
 
 if TYPE_CHECKING:
-    from plotly.graph_objects import Figure  # type: ignore[import-untyped]
+    from plotly.graph_objects import Figure
 
 __all__ = ["HtmlReport", "Thumbnail", "environment", "figure_html", "make_thumbnail", "plotly_js"]
 
@@ -65,14 +65,14 @@ def environment() -> jinja2.Environment:
 @functools.lru_cache(maxsize=1)
 def plotly_js() -> Markup:
     """The plotly.js bundle, to inline once in a ``<script>`` element."""
-    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+    from plotly.offline import get_plotlyjs
 
     return Markup(get_plotlyjs())
 
 
 def figure_html(fig: Figure) -> Markup:
     """A figure as a ``<div>`` and script that expect plotly.js already on the page."""
-    import plotly.io as pio  # type: ignore[import-untyped]
+    import plotly.io as pio
 
     fig.update_layout(template="plotly_white", margin={"l": 50, "r": 20, "t": 50, "b": 50})
     text = pio.to_html(
