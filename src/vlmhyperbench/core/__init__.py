@@ -22,6 +22,7 @@ from .contracts import (
     PromptSpec,
     RunDir,
     RunSpec,
+    SampleScoreRecord,
     StageInfo,
 )
 from .errors import (
@@ -61,6 +62,7 @@ __all__ = [
     "RunDir",
     "RunSpec",
     "Sample",
+    "SampleScoreRecord",
     "SourceLocation",
     "StageInfo",
     "Timings",

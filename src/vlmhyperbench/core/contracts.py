@@ -34,6 +34,7 @@ __all__ = [
     "PromptSpec",
     "RunDir",
     "RunSpec",
+    "SampleScoreRecord",
     "StageInfo",
 ]
 
@@ -182,6 +183,28 @@ class MetricsSummary(BaseModel):
     dataset_fingerprint: str = ""
     answers_file: str = ""
     aggregates: dict[str, list[AggregateRow]] = Field(default_factory=dict)
+
+
+class SampleScoreRecord(BaseModel):
+    """One line of ``metrics/samples.jsonl``: a sample's answer, references and scores."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sample_id: str
+    doc_class: str = ""
+    question_type: str = ""
+    split: str = ""
+    task: str = ""
+    answer: str | None = None
+    """Raw answer; None when the request failed."""
+    references: list[str] = Field(default_factory=list)
+    """References in the form the metrics compared (canonical JSON for KIE)."""
+    scores: dict[str, float | None] = Field(default_factory=dict)
+    error: str | None = None
+    """Why the request failed (the sample was scored as an empty answer)."""
+    invalid: str | None = None
+    """Why the answer could not be parsed (scored as an empty answer)."""
+    images: list[str] = Field(default_factory=list)
 
 
 class RunDir:

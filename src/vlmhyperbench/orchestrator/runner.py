@@ -217,6 +217,10 @@ async def _execute(
         run_dir.write_manifest(manifest)
         emit(Event("run_failed", spec.run_id, text=exc.render()))
         return RunOutcome(spec.run_id, run_dir.root, "failed", exc.render(), counts)
+    except BaseException:  # interrupted or a bug: the manifest says so, the answers stay
+        manifest.status = "failed"
+        run_dir.write_manifest(manifest)
+        raise
     manifest.status = "completed"
     run_dir.write_manifest(manifest)
     return RunOutcome(spec.run_id, run_dir.root, "completed", None, counts)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..core import RunDir
-from ._model import REPORT_SCHEMA_VERSION, ReportWriter, RunReport, build_run_report, report_writers
+from ._build import build_run_report
+from ._model import REPORT_SCHEMA_VERSION, ReportWriter, RunReport, report_writers
 from ._stats import Distribution, Performance, distribution, percentile
 from .comparison import ComparisonRow, comparison_rows, write_comparison
 from .json_report import read_run_report

@@ -7,10 +7,6 @@ directory, so every report format shows the same numbers.
 from __future__ import annotations
 
 import logging
-import re
-import time
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -18,17 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import (
     AggregateRow,
-    AnswerRecord,
     GenerationParams,
-    Manifest,
     MetricInfo,
     Registry,
-    RunDir,
-    RunSpec,
-    UserError,
-    read_jsonl_models,
 )
-from ._stats import Performance, summarise_performance
+from ._stats import Performance
 
 __all__ = [
     "REPORT_SCHEMA_VERSION",
@@ -45,7 +35,6 @@ __all__ = [
     "SentPrompt",
     "StageTiming",
     "WorstSample",
-    "build_run_report",
     "report_writers",
 ]
 
@@ -236,230 +225,3 @@ report_writers: Registry[type[ReportWriter]] = Registry(
     ),
 )
 """Report formats by name: ``md``, ``json``, ``html`` and plugins."""
-
-
-class _ScoredRow(BaseModel):
-    """One line of ``metrics/samples.jsonl`` as the evaluate stage writes it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    sample_id: str
-    doc_class: str = ""
-    question_type: str = ""
-    answer: str | None = None
-    references: list[str] = Field(default_factory=list)
-    scores: dict[str, float | None] = Field(default_factory=dict)
-    error: str | None = None
-    invalid: str | None = None
-    images: list[str] = Field(default_factory=list)
-
-
-_SECRET_KEY = re.compile(
-    r"(^|_)(api_?key|key|token|secret|password|passwd|authorization|credentials?)$", re.IGNORECASE
-)
-_TEXT_LIMIT = 2000
-_N_SENT_PROMPTS = 20
-
-
-def _clip(text: str | None, limit: int = _TEXT_LIMIT) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[:limit] + f"… [{len(text) - limit} more characters]"
-
-
-def _public_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Options with secret-looking values replaced: reports get shared."""
-    public: dict[str, Any] = {}
-    for key, value in options.items():
-        if _SECRET_KEY.search(key) and value not in (None, ""):
-            public[key] = "***"
-        elif isinstance(value, dict):
-            public[key] = _public_options(value)
-        else:
-            public[key] = value
-    return public
-
-
-def _read(what: str, path: Path, read: Callable[[], T], missing: list[str], why: str) -> T | None:
-    """``read()``, or None with a note in ``missing`` when the file is absent or bad."""
-    if not path.exists():
-        missing.append(f"{what} is missing: {why}")
-        return None
-    try:
-        return read()
-    except UserError as exc:
-        logger.warning("cannot read %s: %s", path, exc)
-        missing.append(f"{what} could not be read: {_clip(str(exc), 300)}")
-        return None
-
-
-def _prompts(spec: RunSpec, answers: list[AnswerRecord]) -> PromptsSummary:
-    sent = Counter((r.prompt.system, r.prompt.user, r.prompt.source) for r in answers if r.prompt)
-    return PromptsSummary(
-        system=spec.prompts.system,
-        user=spec.prompts.user,
-        mapping_source=spec.prompts.mapping_source,
-        mapping_size=len(spec.prompts.mapping),
-        n_distinct=len(sent),
-        sent=[
-            SentPrompt(system=_clip(s), user=_clip(u) or "", source=src, count=n)
-            for (s, u, src), n in sent.most_common(_N_SENT_PROMPTS)
-        ],
-    )
-
-
-def _errors(answers: list[AnswerRecord] | None, rows: list[_ScoredRow], n: int) -> ErrorSummary:
-    failed: list[tuple[str, str, str]]
-    if answers is not None:
-        failed = [(r.sample_id, r.error.kind, r.error.message) for r in answers if r.error]
-    else:  # no answers file: the evaluate stage's copy of the error is all there is
-        failed = [(r.sample_id, "unknown", r.error) for r in rows if r.error is not None]
-    return ErrorSummary(
-        count=len(failed),
-        by_kind=dict(Counter(kind for _, kind, _ in failed)),
-        examples=[ErrorExample(sample_id=s, kind=k, message=_clip(m, 500) or "") for s, k, m in failed[:n]],
-    )
-
-
-def _worst(rows: list[_ScoredRow], metric: MetricInfo, n: int) -> list[WorstSample]:
-    """The ``n`` lowest-ranked answered samples; failed requests are under Errors."""
-    scored = [
-        (r, r.scores[metric.name]) for r in rows if r.error is None and r.scores.get(metric.name) is not None
-    ]
-    sign = 1.0 if metric.higher_is_better else -1.0
-    scored.sort(key=lambda item: (sign * float(item[1] or 0.0), item[0].sample_id))
-    return [
-        WorstSample(
-            sample_id=r.sample_id,
-            doc_class=r.doc_class,
-            question_type=r.question_type,
-            metric=metric.name,
-            score=float(score or 0.0),
-            answer=_clip(r.answer),
-            references=[_clip(ref) or "" for ref in r.references],
-            image=r.images[0] if r.images else None,
-            invalid=r.invalid,
-        )
-        for r, score in scored[:n]
-    ]
-
-
-def _stages(manifest: Manifest | None) -> dict[str, StageTiming]:
-    if manifest is None:
-        return {}
-    return {
-        name: StageTiming(
-            status=info.status,
-            started_at=info.started_at,
-            finished_at=info.finished_at,
-            duration_s=info.duration_s,
-            counts=dict(info.counts),
-            error=_clip(info.error, 1000),
-        )
-        for name, info in manifest.stages.items()
-    }
-
-
-def build_run_report(run_dir: RunDir, *, n_worst: int = 10, n_examples: int = 10) -> RunReport:
-    """Collect a run directory's spec, manifest, answers and metrics into a `RunReport`.
-
-    Only ``run_spec.json`` (or a manifest holding the spec) is required; any other
-    missing or unreadable file leaves its sections empty and is listed in ``missing``.
-
-    Args:
-        run_dir: The run directory.
-        n_worst: How many worst samples to keep.
-        n_examples: How many error and invalid-answer examples to keep.
-
-    Raises:
-        DatasetError: neither ``run_spec.json`` nor ``manifest.json`` can be read.
-    """
-    missing: list[str] = []
-    manifest = _read(
-        "manifest.json",
-        run_dir.manifest,
-        run_dir.read_manifest,
-        missing,
-        "the run was not planned by the orchestrator",
-    )
-    # the manifest repeats the spec: enough when run_spec.json was lost
-    lost_spec = manifest is not None and not run_dir.run_spec.exists()
-    spec = manifest.spec if manifest is not None and lost_spec else run_dir.read_spec()
-    answers_map = _read(
-        "answers.jsonl",
-        run_dir.answers,
-        run_dir.latest_answers,
-        missing,
-        "inference did not run or wrote nothing",
-    )
-    answers = list(answers_map.values()) if answers_map is not None else None
-    summary = _read(
-        "metrics/metrics.json",
-        run_dir.metrics_json,
-        run_dir.read_metrics,
-        missing,
-        "metrics were not computed (the evaluate stage did not finish)",
-    )
-    samples_path = run_dir.samples
-    rows = (
-        _read(
-            "metrics/samples.jsonl",
-            samples_path,
-            lambda: [r for _, r in read_jsonl_models(samples_path, _ScoredRow)],
-            missing,
-            "per-sample scores were not written",
-        )
-        or []
-    )
-    aggregates = summary.aggregates if summary is not None else {}
-    general = aggregates.get("general") or []
-    metrics = list(summary.metrics) if summary is not None else []
-    errors = _errors(answers, rows, n_examples)
-    invalid = [r for r in rows if r.invalid]
-    return RunReport(
-        generated_at=time.time(),
-        experiment=spec.experiment,
-        run_id=spec.run_id,
-        status=manifest.status if manifest is not None else "unknown",
-        model=spec.model,
-        task=spec.task,
-        backend=BackendSummary(name=spec.backend.name, options=_public_options(spec.backend.options)),
-        dataset=DatasetSummary(
-            name=Path(spec.dataset.path).name,
-            path=spec.dataset.path,
-            layout=spec.dataset.layout,
-            fingerprint=spec.dataset.fingerprint,
-            n_samples=spec.dataset.n_samples,
-            filters=dict(spec.dataset.filters),
-        ),
-        prompts=_prompts(spec, answers or []),
-        generation=spec.generation,
-        metrics=metrics,
-        counts=Counts(
-            n_dataset=spec.dataset.n_samples,
-            n_answers=len(answers or []),
-            n_ok=sum(1 for r in answers or [] if r.ok),
-            n_errors=errors.count,
-            n_scored=summary.n_samples if summary is not None else None,
-            n_missing=summary.n_missing if summary is not None else None,
-        ),
-        summary=general[0] if general else None,
-        by_doc_class=list(aggregates.get("by_doc_class", [])),
-        by_field=list(aggregates.get("by_field", [])),
-        worst_metric=metrics[0].name if metrics else None,
-        worst_samples=_worst(rows, metrics[0], n_worst) if metrics else [],
-        performance=summarise_performance(answers or []),
-        errors=errors,
-        invalid=InvalidSummary(
-            count=len(invalid),
-            examples=[
-                InvalidExample(sample_id=r.sample_id, reason=r.invalid or "", answer=_clip(r.answer, 500))
-                for r in invalid[:n_examples]
-            ],
-        ),
-        stages=_stages(manifest),
-        packages=dict(manifest.packages) if manifest is not None else {},
-        git_commit=manifest.git_commit if manifest is not None else None,
-        host=dict(manifest.host) if manifest is not None else {},
-        missing=missing,
-    )

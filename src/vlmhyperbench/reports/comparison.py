@@ -18,7 +18,8 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from ..core import MetricInfo, RunDir, UserError, atomic_write_text
-from ._model import RunReport, build_run_report
+from ._build import build_run_report
+from ._model import RunReport
 from ._stats import fmt_num
 from .html import environment, figure_html, plotly_js
 from .markdown import md_cell, md_table

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from ..core import (
     RunDir,
     RunSpec,
     Sample,
+    SampleScoreRecord,
     SourceLocation,
     atomic_write_text,
     write_json_model,
@@ -129,26 +129,22 @@ def write_metric_files(
             for r in agg_rows
         ]
         atomic_write_text(out_dir / f"metrics_{agg_name}.csv", _csv_text(header, body))
-    lines = []
-    for r in rows:
-        lines.append(
-            json.dumps(
-                {
-                    "sample_id": r.sample.id,
-                    "doc_class": r.sample.doc_class,
-                    "question_type": r.sample.question_type,
-                    "split": r.sample.split,
-                    "task": r.sample.task,
-                    "answer": r.answer,
-                    "references": list(r.sample.answers),
-                    "scores": {n: r.scores[n].value for n in names},
-                    "error": r.error,
-                    "invalid": r.invalid,
-                    "images": [str(p) for p in r.sample.images],
-                },
-                ensure_ascii=False,
-            )
-        )
+    lines = [
+        SampleScoreRecord(
+            sample_id=r.sample.id,
+            doc_class=r.sample.doc_class,
+            question_type=r.sample.question_type,
+            split=r.sample.split,
+            task=r.sample.task,
+            answer=r.answer,
+            references=list(r.sample.answers),
+            scores={n: r.scores[n].value for n in names},
+            error=r.error,
+            invalid=r.invalid,
+            images=[str(p) for p in r.sample.images],
+        ).model_dump_json()
+        for r in rows
+    ]
     atomic_write_text(out_dir / "samples.jsonl", "\n".join(lines) + ("\n" if lines else ""))
     write_json_model(out_dir / "metrics.json", summary)
 
