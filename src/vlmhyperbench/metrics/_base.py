@@ -64,7 +64,13 @@ class Metric(BaseModel):
 
 metrics: Registry[type[Metric]] = Registry(
     "metrics",
-    builtins=("vlmhyperbench.metrics.text", "vlmhyperbench.metrics.anls", "vlmhyperbench.metrics.match"),
+    builtins=tuple(
+        f"vlmhyperbench.metrics.{module}"
+        for module in (
+            "text", "anls", "match", "vqa", "chart", "ned", "teds", "structured", "bleu",
+            "classification", "ordering", "resources",
+        )
+    ),
     list_command="vlmhb metrics list",
 )
 

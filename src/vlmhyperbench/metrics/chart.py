@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the metric-suite work (issue 3)."""
