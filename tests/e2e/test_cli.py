@@ -93,7 +93,7 @@ def test_evaluate_contract_with_prototype_answers_csv(tmp_path: Path) -> None:
         "exact_match@1.0.0",
     ]
     general = (out / "metrics_general.csv").read_text().splitlines()
-    assert general[0] == "n,cer,wer,anls,exact_match,cer_pooled,wer_pooled"
+    assert general[0].startswith("n,cer,wer,anls,exact_match,cer_pooled,wer_pooled,cer_ci_low,cer_ci_high,")
 
 
 def test_evaluate_jsonl_answers_and_unknown_ids(tiny_dataset: Path, tmp_path: Path) -> None:

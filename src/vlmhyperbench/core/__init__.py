@@ -24,6 +24,7 @@ from .contracts import (
     RunSpec,
     SampleScoreRecord,
     StageInfo,
+    StatisticsSpec,
 )
 from .errors import (
     ConfigError,
@@ -65,6 +66,7 @@ __all__ = [
     "SampleScoreRecord",
     "SourceLocation",
     "StageInfo",
+    "StatisticsSpec",
     "Timings",
     "Usage",
     "UserError",

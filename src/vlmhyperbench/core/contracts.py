@@ -36,6 +36,7 @@ __all__ = [
     "RunSpec",
     "SampleScoreRecord",
     "StageInfo",
+    "StatisticsSpec",
 ]
 
 SCHEMA_VERSION = 1
@@ -94,6 +95,17 @@ class PromptSpec(_Spec):
     """Hash of everything above: answers made with other prompts are not reused."""
 
 
+class StatisticsSpec(_Spec):
+    """How uncertainty is estimated: seeded percentile bootstrap."""
+
+    resamples: int = Field(default=1000, ge=0)
+    """Bootstrap resamples for confidence intervals (0 turns them off)."""
+    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
+    seed: int = 0
+    paired_resamples: int = Field(default=10000, ge=100)
+    """Resamples of the paired test between runs in the comparison report."""
+
+
 class RunSpec(_Spec):
     """One resolved run: everything a stage needs, written by the planner."""
 
@@ -109,6 +121,7 @@ class RunSpec(_Spec):
     generation: GenerationParams = Field(default_factory=GenerationParams)
     metrics: list[PluginRef]
     aggregators: list[str]
+    statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
     concurrency: int = Field(default=4, ge=1)
     """Requests in flight at once."""
     seed: int = 0
@@ -165,8 +178,18 @@ class AggregateRow(BaseModel):
     n: int
     values: dict[str, float | None]
     """Metric name → mean of per-sample values (None when no sample could be scored)."""
+    n_scored: dict[str, int] = Field(default_factory=dict)
+    """Metric name → samples with a value (the mean's denominator)."""
     pooled: dict[str, float | None] = Field(default_factory=dict)
-    """Metric name → corpus value (total edits / total reference length), where defined."""
+    """Metric name → corpus value (total edits / total reference length, corpus BLEU...)."""
+    ci: dict[str, tuple[float, float] | None] = Field(default_factory=dict)
+    """Metric name → bootstrap confidence interval of the mean (general, by_doc_class)."""
+    pooled_ci: dict[str, tuple[float, float] | None] = Field(default_factory=dict)
+    """Metric name → bootstrap confidence interval of the pooled value."""
+    lenient: dict[str, float | None] = Field(default_factory=dict)
+    """Metric name → mean when invalid structured answers are repaired (strict is `values`)."""
+    details: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Metric name → further corpus statistics (precision/recall, confusion matrix...)."""
 
 
 class MetricsSummary(BaseModel):
@@ -174,6 +197,7 @@ class MetricsSummary(BaseModel):
 
     schema_version: int = SCHEMA_VERSION
     metrics: list[MetricInfo]
+    statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
     n_samples: int
     """Samples scored (answers present)."""
     n_errors: int = 0
@@ -200,6 +224,10 @@ class SampleScoreRecord(BaseModel):
     references: list[str] = Field(default_factory=list)
     """References in the form the metrics compared (canonical JSON for KIE)."""
     scores: dict[str, float | None] = Field(default_factory=dict)
+    lenient_scores: dict[str, float | None] = Field(default_factory=dict)
+    """Scores on the repaired answer, when the strict answer was invalid."""
+    details: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Metric name → per-sample details (per-field matches, labels...)."""
     error: str | None = None
     """Why the request failed (the sample was scored as an empty answer)."""
     invalid: str | None = None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -18,7 +18,7 @@ from ..core import (
     problems_from_validation_error,
 )
 
-__all__ = ["Metric", "Score", "build_metric", "metrics", "register_metric"]
+__all__ = ["CorpusValue", "Metric", "Score", "build_metric", "metrics", "register_metric"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,17 @@ class Score:
     num: float | None = None
     den: float | None = None
     invalid: str | None = None
+    detail: Mapping[str, Any] | None = None
+    """Per-sample facts a corpus statistic needs: a label, tp/fp/fn counts, per-field
+    matches (``{"fields": {key: value}}`` feeds the ``by_field`` aggregator)..."""
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusValue:
+    """A group's corpus-level value (e.g. pooled CER, corpus BLEU, macro F1) and details."""
+
+    value: float | None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class Metric(BaseModel):
@@ -51,6 +62,20 @@ class Metric(BaseModel):
         """Score one answer against ``sample.answers`` (the references)."""
         raise NotImplementedError
 
+    def corpus(self, scores: Sequence[Score]) -> CorpusValue | None:
+        """The corpus value of a group of valid scores; None when the metric has none.
+
+        The default, for ``pooled`` metrics, is total ``num`` / total ``den`` (e.g.
+        edits / reference length); when the denominator is 0 it is the total ``num``
+        (jiwer's rule for empty references). Metrics such as corpus BLEU or macro F1
+        override this.
+        """
+        if not self.pooled or not scores:
+            return None
+        num = sum(s.num or 0.0 for s in scores)
+        den = sum(s.den or 0.0 for s in scores)
+        return CorpusValue(num / den if den else num)
+
     def info(self) -> MetricInfo:
         """Name, version and options, as recorded in metrics.json and manifests."""
         return MetricInfo(
@@ -67,8 +92,18 @@ metrics: Registry[type[Metric]] = Registry(
     builtins=tuple(
         f"vlmhyperbench.metrics.{module}"
         for module in (
-            "text", "anls", "match", "vqa", "chart", "ned", "teds", "structured", "bleu",
-            "classification", "ordering", "resources",
+            "text",
+            "anls",
+            "match",
+            "vqa",
+            "chart",
+            "ned",
+            "teds",
+            "structured",
+            "bleu",
+            "classification",
+            "ordering",
+            "resources",
         )
     ),
     list_command="vlmhb metrics list",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..aggregators import ScoredSample, aggregators
 from ..core import (
+    AggregateRow,
     DatasetError,
     MetricsSummary,
     Problem,
@@ -23,6 +24,7 @@ from ..core import (
     RunSpec,
     Sample,
     SampleScoreRecord,
+    StatisticsSpec,
     SourceLocation,
     atomic_write_text,
     write_json_model,
@@ -51,13 +53,16 @@ def score_samples(
         if loaded is None:
             continue
         task = tasks.get(sample.task)
-        raw = loaded.answer if loaded.answer is not None else ""
-        parsed = task.parse(raw, sample) if loaded.answer is not None else None
+        view = sample.model_copy(update={"answers": task.references(sample)})
+        parsed = task.parse(loaded.answer, sample) if loaded.answer is not None else None
         invalid = parsed.invalid if parsed is not None else None
         text = parsed.text if parsed is not None and parsed.text is not None else ""
-        view = sample.model_copy(update={"answers": task.references(sample)})
         scores = {m.name: m.score(text, view) for m in metrics}
-        rows.append(ScoredSample(sample, scores, loaded.answer, loaded.error, invalid))
+        lenient = {}
+        if invalid is not None and loaded.answer is not None:
+            repaired = task.repair(loaded.answer, sample)
+            lenient = {m.name: m.score(repaired.text or "", view) for m in metrics}
+        rows.append(ScoredSample(sample, scores, loaded.answer, loaded.error, invalid, lenient))
         if progress is not None and (index % 50 == 0 or index == total):
             progress(index, total)
     return rows
@@ -97,6 +102,33 @@ def _csv_text(header: list[str], rows: list[list[str]]) -> str:
     return buf.getvalue()
 
 
+def _aggregate_csv(rows: Sequence[AggregateRow], names: Sequence[str]) -> str:
+    """Group keys, ``n``, each metric's mean, then only the extra columns that have data:
+    ``<m>_pooled``, ``<m>_ci_low``/``<m>_ci_high``, ``<m>_pooled_ci_low``/``_high``, ``<m>_lenient``."""
+    columns: list[tuple[str, Callable[[AggregateRow], str]]] = [
+        (n, lambda r, n=n: _fmt(r.values.get(n))) for n in names
+    ]
+    for n in names:
+        if any(n in r.pooled for r in rows):
+            columns.append((f"{n}_pooled", lambda r, n=n: _fmt(r.pooled.get(n))))
+    for n in names:
+        for field, label in (("ci", ""), ("pooled_ci", "_pooled")):
+            if any(getattr(r, field).get(n) for r in rows):
+                for i, end in enumerate(("low", "high")):
+                    columns.append(
+                        (
+                            f"{n}{label}_ci_{end}",
+                            lambda r, n=n, f=field, i=i: _fmt((getattr(r, f).get(n) or (None, None))[i]),
+                        )
+                    )
+        if any(n in r.lenient for r in rows):
+            columns.append((f"{n}_lenient", lambda r, n=n: _fmt(r.lenient.get(n))))
+    keys = list(rows[0].group) if rows else []
+    header = [*keys, "n", *(c[0] for c in columns)]
+    body = [[*r.group.values(), str(r.n), *(render(r) for _, render in columns)] for r in rows]
+    return _csv_text(header, body)
+
+
 def write_metric_files(
     out_dir: Path,
     rows: Sequence[ScoredSample],
@@ -116,19 +148,7 @@ def write_metric_files(
     for agg_name, agg_rows in summary.aggregates.items():
         if agg_name == "by_id":
             continue
-        keys = list(agg_rows[0].group) if agg_rows else []
-        pooled = [n for n in names if any(n in r.pooled for r in agg_rows)]
-        header = [*keys, "n", *names, *(f"{n}_pooled" for n in pooled)]
-        body = [
-            [
-                *r.group.values(),
-                str(r.n),
-                *(_fmt(r.values.get(n)) for n in names),
-                *(_fmt(r.pooled.get(n)) for n in pooled),
-            ]
-            for r in agg_rows
-        ]
-        atomic_write_text(out_dir / f"metrics_{agg_name}.csv", _csv_text(header, body))
+        atomic_write_text(out_dir / f"metrics_{agg_name}.csv", _aggregate_csv(agg_rows, names))
     lines = [
         SampleScoreRecord(
             sample_id=r.sample.id,
@@ -139,6 +159,8 @@ def write_metric_files(
             answer=r.answer,
             references=list(r.sample.answers),
             scores={n: r.scores[n].value for n in names},
+            lenient_scores={n: s.value for n, s in r.lenient.items()},
+            details={n: dict(s.detail) for n, s in r.scores.items() if s.detail},
             error=r.error,
             invalid=r.invalid,
             images=[str(p) for p in r.sample.images],
@@ -157,11 +179,15 @@ def summarise_scores(
     n_missing: int,
     fingerprint: str,
     answers_file: str,
+    statistics: StatisticsSpec,
 ) -> MetricsSummary:
     """The `MetricsSummary` of scored rows."""
-    aggregates = {name: aggregators.get(name).aggregate(rows, metrics) for name in aggregator_names}
+    aggregates = {
+        name: aggregators.get(name).aggregate(rows, metrics, statistics) for name in aggregator_names
+    }
     return MetricsSummary(
         metrics=[m.info() for m in metrics],
+        statistics=statistics,
         n_samples=len(rows),
         n_errors=sum(1 for r in rows if r.error is not None),
         n_missing=n_missing,
@@ -179,6 +205,7 @@ def evaluate_answers(
     *,
     aggregator_names: Sequence[str] = ("by_id", "by_field", "by_doc_class", "general"),
     filters: dict[str, list[str]] | None = None,
+    statistics: StatisticsSpec | None = None,
     progress: Progress | None = None,
 ) -> MetricsSummary:
     """Score an answers file against a dataset and write the metric files.
@@ -201,6 +228,7 @@ def evaluate_answers(
         n_missing=len(samples) - len(rows),
         fingerprint=data.fingerprint,
         answers_file=str(answers_path),
+        statistics=statistics or StatisticsSpec(),
     )
     write_metric_files(Path(out_dir), rows, metrics, aggregator_names, summary)
     return summary
@@ -223,6 +251,7 @@ def evaluate_run(
         n_missing=len(samples) - len(rows),
         fingerprint=spec.dataset.fingerprint,
         answers_file=run_dir.answers.name,
+        statistics=spec.statistics,
     )
     write_metric_files(run_dir.metrics_dir, rows, metrics, spec.aggregators, summary)
     return summary

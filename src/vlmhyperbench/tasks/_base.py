@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import Registry, Sample
+from ..core import DatasetError, Registry, Sample
+from ..core.json_schema import UnsupportedSchema, schema_errors
 
 __all__ = ["ParsedAnswer", "Task", "parse_json_answer", "tasks"]
 
@@ -34,13 +35,27 @@ class Task:
     """Answers are JSON objects compared field by field (KIE)."""
 
     def parse(self, raw: str, sample: Sample) -> ParsedAnswer:
-        """Turn a raw model answer into the text that metrics score."""
-        if not self.structured:
+        """Turn a raw model answer into the text that metrics score (strictly).
+
+        For structured tasks, and for any sample with a JSON schema, the answer must be
+        a JSON object (one Markdown code fence around it is allowed) that validates
+        against the sample's schema; otherwise it is invalid and scored as empty.
+        """
+        if not (self.structured or sample.json_schema):
             return ParsedAnswer(raw)
-        parsed = parse_json_answer(raw)
-        if parsed.invalid is not None:
-            return parsed
-        return ParsedAnswer(canonical_json(parsed.value), value=parsed.value)
+        return _checked(parse_json_answer(raw), sample)
+
+    def repair(self, raw: str, sample: Sample) -> ParsedAnswer:
+        """The lenient reading of an invalid structured answer: JSON repaired, then checked."""
+        import json_repair
+
+        try:
+            value = json_repair.repair_json(raw, return_objects=True)
+        except Exception as exc:  # the repairer is best-effort on arbitrary text
+            return ParsedAnswer(None, invalid=f"cannot repair: {exc}")
+        if not isinstance(value, dict):
+            return ParsedAnswer(None, invalid="no JSON object found")
+        return _checked(ParsedAnswer(json.dumps(value, ensure_ascii=False), value=value), sample)
 
     def references(self, sample: Sample) -> tuple[str, ...]:
         """Reference strings in the form `parse` produces."""
@@ -53,6 +68,25 @@ class Task:
                 refs.append(ref if parsed.invalid else canonical_json(parsed.value))
             return tuple(refs)
         return sample.answers
+
+
+def _checked(parsed: ParsedAnswer, sample: Sample) -> ParsedAnswer:
+    """Validate a parsed object against the sample's schema; canonical text when valid."""
+    if parsed.invalid is not None:
+        return parsed
+    if sample.json_schema:
+        try:
+            errors = schema_errors(parsed.value, sample.json_schema)
+        except UnsupportedSchema as exc:
+            raise DatasetError(
+                f"sample '{sample.id}': its json_schema cannot be used: {exc}",
+                hint="see docs/metrics.md for the supported JSON Schema keywords",
+            ) from None
+        if errors:
+            return ParsedAnswer(
+                None, invalid="does not match the schema: " + "; ".join(errors[:5]), value=parsed.value
+            )
+    return ParsedAnswer(canonical_json(parsed.value), value=parsed.value)
 
 
 _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
