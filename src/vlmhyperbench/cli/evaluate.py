@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress
 
 from ..aggregators import canonical_aggregator
-from ..core import ConfigError, RunDir
+from ..core import ConfigError, RunDir, StatisticsSpec
 from ..datasets import load_dataset
 from ..metrics import build_metric
 from ..stages.evaluate import evaluate_answers
@@ -43,6 +43,9 @@ def evaluate(
     question_type: Optional[list[str]] = typer.Option(
         None, "--question-type", help="Only these question types."
     ),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for intervals (0: none)."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Confidence level of the intervals."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
 ) -> None:
     """Score an answers file against a dataset (no model needed)."""
     built = [build_metric(name) for name in _names(metrics)]
@@ -58,12 +61,16 @@ def evaluate(
             out,
             aggregator_names=[canonical_aggregator(a) for a in _names(aggregators)],
             filters={"doc_class": doc_class or [], "question_type": question_type or []},
+            statistics=StatisticsSpec(resamples=bootstrap, confidence=confidence, seed=seed),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     general = summary.aggregates.get("general")
     if general:
+        row = general[0]
         values = ", ".join(
-            f"{k}={v:.4f}" if v is not None else f"{k}=—" for k, v in general[0].values.items()
+            f"{k}={v:.4f}" + (f" [{row.ci[k][0]:.4f}, {row.ci[k][1]:.4f}]" if row.ci.get(k) else "")
+            if v is not None else f"{k}=—"
+            for k, v in row.values.items()
         )
         console.print(f"{summary.n_samples} answers scored: {values}")
     if summary.n_missing:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..core import GenerationParams
+from ..core import GenerationParams, StatisticsSpec
 
 __all__ = [
     "CatalogueEntry",
@@ -89,6 +89,8 @@ class RunConfig(_Config):
     """Metric names or ``{name: ..., <option>: ...}``; the task's defaults when omitted."""
     aggregators: list[str] = Field(default_factory=lambda: ["by_id", "by_field", "by_doc_class", "general"])
     generation: GenerationParams = Field(default_factory=GenerationParams)
+    statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
+    """Bootstrap confidence intervals and the paired test: resamples, confidence, seed."""
     concurrency: int = Field(default=4, ge=1, le=1024)
     only_evaluate: bool = False
     """Skip inference; score the answers already in the run directory."""

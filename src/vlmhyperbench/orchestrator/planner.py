@@ -190,6 +190,7 @@ class _Planner:
             generation=run.generation,
             metrics=[PluginRef(name=m.name, options=m.model_dump(mode="json")) for m in metrics],
             aggregators=list(run.aggregators),
+            statistics=run.statistics,
             concurrency=run.concurrency,
             seed=run.seed,
             only_evaluate=run.only_evaluate,

@@ -17,6 +17,7 @@ from ..core import (
     RunDir,
     RunSpec,
     SampleScoreRecord,
+    StatisticsSpec,
     UserError,
     read_jsonl_models,
 )
@@ -223,6 +224,7 @@ def build_run_report(run_dir: RunDir, *, n_worst: int = 10, n_examples: int = 10
         prompts=_prompts(spec, answers or []),
         generation=spec.generation,
         metrics=metrics,
+        statistics=summary.statistics if summary is not None else StatisticsSpec(),
         counts=Counts(
             n_dataset=spec.dataset.n_samples,
             n_answers=len(answers or []),

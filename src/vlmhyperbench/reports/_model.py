@@ -17,6 +17,7 @@ from ..core import (
     GenerationParams,
     MetricInfo,
     Registry,
+    StatisticsSpec,
 )
 from ._stats import Performance
 
@@ -184,6 +185,8 @@ class RunReport(_Model):
     generation: GenerationParams
     metrics: list[MetricInfo] = Field(default_factory=list)
     """Metrics exactly as computed: ``name@version``, options, direction."""
+    statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
+    """How the confidence intervals were computed."""
     counts: Counts
     summary: AggregateRow | None = None
     """The ``general`` aggregate: mean and pooled value of each metric."""

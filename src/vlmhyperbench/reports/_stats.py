@@ -21,7 +21,9 @@ __all__ = [
     "Histogram",
     "Performance",
     "distribution",
+    "fmt_ci",
     "fmt_num",
+    "fmt_with_ci",
     "fmt_time",
     "histogram",
     "percentile",
@@ -160,6 +162,18 @@ def fmt_num(value: float | None, digits: int = 4) -> str:
     if abs(value) >= 10**digits:
         return f"{value:.0f}"
     return f"{value:.{digits}g}"
+
+
+def fmt_ci(ci: tuple[float, float] | list[float] | None, digits: int = 4) -> str:
+    """A confidence interval as ``[low, high]``; ``—`` when there is none."""
+    if not ci:
+        return "—"
+    return f"[{fmt_num(ci[0], digits)}, {fmt_num(ci[1], digits)}]"
+
+
+def fmt_with_ci(value: float | None, ci: tuple[float, float] | list[float] | None) -> str:
+    """``value [low, high]``, or just the value without an interval."""
+    return fmt_num(value) if not ci else f"{fmt_num(value)} {fmt_ci(ci)}"
 
 
 def fmt_time(timestamp: float | None) -> str:

@@ -23,6 +23,7 @@ from ._model import RunReport
 from ._stats import fmt_num
 from .html import environment, figure_html, plotly_js
 from .markdown import md_cell, md_table
+from .paired import PairedRow, paired_rows
 
 __all__ = ["ComparisonRow", "comparison_rows", "write_comparison"]
 
@@ -48,6 +49,8 @@ class ComparisonRow(BaseModel):
     """Metric name → general mean."""
     pooled: dict[str, float | None]
     """Metric name → general pooled (corpus) value, for pooled metrics."""
+    ci: dict[str, tuple[float, float] | None] = {}
+    """Metric name → bootstrap confidence interval of the general mean."""
     latency_p50_s: float | None = None
     latency_p95_s: float | None = None
     ttft_p50_s: float | None = None
@@ -84,6 +87,7 @@ def comparison_rows(reports: Sequence[RunReport]) -> list[ComparisonRow]:
                 pooled={
                     m.name: general.pooled.get(m.name) if general else None for m in r.metrics if m.pooled
                 },
+                ci={m.name: general.ci.get(m.name) if general else None for m in r.metrics},
                 latency_p50_s=perf.latency_s.p50 if perf.latency_s else None,
                 latency_p95_s=perf.latency_s.p95 if perf.latency_s else None,
                 ttft_p50_s=perf.ttft_s.p50 if perf.ttft_s else None,
@@ -94,6 +98,10 @@ def comparison_rows(reports: Sequence[RunReport]) -> list[ComparisonRow]:
 
 def _value_of(metric: str, *, pooled: bool) -> Callable[[ComparisonRow], object]:
     return lambda row: (row.pooled if pooled else row.values).get(metric)
+
+
+def _ci_of(metric: str, end: int) -> Callable[[ComparisonRow], object]:
+    return lambda row: (row.ci.get(metric) or (None, None))[end]
 
 
 def _columns(metrics: Sequence[MetricInfo]) -> list[_Column]:
@@ -110,6 +118,8 @@ def _columns(metrics: Sequence[MetricInfo]) -> list[_Column]:
     for m in metrics:
         arrow = "↑" if m.higher_is_better else "↓"
         columns.append(_Column(m.name, f"{m.name} {arrow}", _value_of(m.name, pooled=False), m))
+        for i, end in enumerate(("low", "high")):
+            columns.append(_Column(f"{m.name}_ci_{end}", f"CI {end}", _ci_of(m.name, i)))
         if m.pooled:
             columns.append(
                 _Column(f"{m.name}_pooled", f"{m.name} pooled {arrow}", _value_of(m.name, pooled=True), m)
@@ -169,7 +179,66 @@ def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
     return tables
 
 
-def _render_md(experiment: str, tables: list[_TaskTable]) -> str:
+PAIRED_HEADER = [
+    "task",
+    "metric",
+    "run A",
+    "run B",
+    "doc_class",
+    "n",
+    "mean A",
+    "mean B",
+    "A − B",
+    "CI low",
+    "CI high",
+    "p-value",
+    "verdict",
+]
+
+
+def _paired_cells(row: PairedRow) -> list[object]:
+    return [
+        row.task,
+        row.metric,
+        row.run_a,
+        row.run_b,
+        row.doc_class or "(all)",
+        row.n,
+        row.mean_a,
+        row.mean_b,
+        row.difference,
+        row.ci_low,
+        row.ci_high,
+        row.p_value,
+        row.verdict,
+    ]
+
+
+def _paired_md(pairs: list[PairedRow]) -> list[str]:
+    if not pairs:
+        return []
+    body = [[fmt_num(v) if v is None or isinstance(v, float) else v for v in _paired_cells(p)] for p in pairs]
+    return [
+        "## Paired comparisons",
+        "Run A − run B on the samples both scored, per metric, over all samples and per doc_class: "
+        "difference of means with its bootstrap interval and a two-sided sign-flip permutation p-value; "
+        "the verdict uses p < 0.05.",
+        md_table(PAIRED_HEADER, body),
+    ]
+
+
+def _paired_csv(pairs: list[PairedRow]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(PairedRow.model_fields))
+    for p in pairs:
+        writer.writerow(
+            ["" if v is None else repr(v) if isinstance(v, float) else v for v in p.model_dump().values()]
+        )
+    return buf.getvalue()
+
+
+def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow] | None = None) -> str:
     parts = [
         f"# Comparison: {md_cell(experiment)}",
         (
@@ -190,6 +259,7 @@ def _render_md(experiment: str, tables: list[_TaskTable]) -> str:
         parts.append(md_table([c.header for c in table.columns], body))
         versions = ", ".join(f"{m.name}@{m.version}" for m in table.metrics)
         parts.append(f"Metrics: {md_cell(versions) if versions else '—'}.")
+    parts += _paired_md(pairs or [])
     return "\n\n".join(parts) + "\n"
 
 
@@ -221,7 +291,7 @@ def _task_chart(table: _TaskTable) -> Markup | None:
     return figure_html(fig)
 
 
-def _render_html(experiment: str, tables: list[_TaskTable]) -> str:
+def _render_html(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow] | None = None) -> str:
     return (
         environment()
         .get_template("comparison.html.j2")
@@ -231,6 +301,9 @@ def _render_html(experiment: str, tables: list[_TaskTable]) -> str:
             charts=[_task_chart(t) for t in tables],
             plotly_js=plotly_js(),
             fmt_num=fmt_num,
+            pairs=pairs or [],
+            paired_header=PAIRED_HEADER,
+            paired_cells=_paired_cells,
         )
     )
 
@@ -241,21 +314,26 @@ def write_comparison(experiment_dir: Path, run_dirs: list[RunDir]) -> list[Path]
     A run directory without a readable run spec is left out with a warning.
 
     Returns:
-        The paths of ``comparison.md``, ``comparison.csv`` and ``comparison.html``.
+        The paths of ``comparison.md``, ``comparison.csv``, ``comparison_pairs.csv`` and
+        ``comparison.html``.
     """
     experiment_dir = Path(experiment_dir)
     reports: list[RunReport] = []
+    kept: list[RunDir] = []
     for run_dir in run_dirs:
         try:
             reports.append(build_run_report(run_dir))
+            kept.append(run_dir)
         except UserError as exc:
             logger.warning("leaving %s out of the comparison: %s", run_dir.root, exc)
     tables = _tables(reports)
+    pairs = paired_rows(reports, kept)
     experiment = reports[0].experiment if reports else experiment_dir.name
     outputs = {
-        "comparison.md": _render_md(experiment, tables),
+        "comparison.md": _render_md(experiment, tables, pairs),
         "comparison.csv": _render_csv(reports, tables),
-        "comparison.html": _render_html(experiment, tables),
+        "comparison_pairs.csv": _paired_csv(pairs),
+        "comparison.html": _render_html(experiment, tables, pairs),
     }
     paths = []
     for name, text in outputs.items():

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 
 from ..core import AggregateRow, atomic_write_text
 from ._model import RunReport, WorstSample, report_writers
-from ._stats import fmt_num, fmt_time
+from ._stats import fmt_ci, fmt_num, fmt_with_ci, fmt_time
 
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure
@@ -58,6 +58,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = fmt_num
+    env.globals["with_ci"] = fmt_with_ci
+    env.globals["ci"] = fmt_ci
     env.filters["time"] = fmt_time
     return env
 

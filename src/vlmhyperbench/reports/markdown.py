@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..core import AggregateRow, atomic_write_text
 from ._model import RunReport, report_writers
-from ._stats import Distribution, fmt_num, fmt_time
+from ._stats import Distribution, fmt_ci, fmt_num, fmt_with_ci, fmt_time
 
 __all__ = ["MarkdownReport", "md_cell", "md_table"]
 
@@ -65,7 +65,13 @@ def _group_table(report: RunReport, rows: list[AggregateRow], keys: list[str]) -
             [
                 *(r.group.get(k, "") for k in keys),
                 r.n,
-                *((r.pooled if pooled else r.values).get(name) for _, name, pooled in columns),
+                *(
+                    fmt_with_ci(
+                        (r.pooled if pooled else r.values).get(name),
+                        (r.pooled_ci if pooled else r.ci).get(name),
+                    )
+                    for _, name, pooled in columns
+                ),
             ]
             for r in rows
         ],
@@ -154,23 +160,42 @@ def _scores(report: RunReport) -> list[str]:
             "—",
         ]
     general = report.summary
+    lenient = bool(general and general.lenient)
+    header = ["Metric", "Version", "Better", "Mean (strict)", "CI", "Pooled", "Pooled CI"]
+    header += ["Lenient mean"] if lenient else []
+    body = []
+    for m in report.metrics:
+        row: list[object] = [
+            m.name,
+            m.version,
+            "higher" if m.higher_is_better else "lower",
+            general.values.get(m.name) if general else None,
+            fmt_ci(general.ci.get(m.name)) if general else "—",
+            general.pooled.get(m.name) if general and m.pooled else None,
+            fmt_ci(general.pooled_ci.get(m.name)) if general and m.pooled else "—",
+        ]
+        if lenient and general:
+            row.append(general.lenient.get(m.name))
+        body.append(row)
+    stats = report.statistics
     out = [
         "## Summary",
-        md_table(
-            ["Metric", "Version", "Better", "Mean", "Pooled", "Options"],
-            [
-                [
-                    m.name,
-                    m.version,
-                    "higher" if m.higher_is_better else "lower",
-                    general.values.get(m.name) if general else None,
-                    general.pooled.get(m.name) if general and m.pooled else None,
-                    json.dumps(m.options, ensure_ascii=False),
-                ]
-                for m in report.metrics
-            ],
-        ),
+        md_table(header, body),
+        f"CI: {stats.confidence:.0%} seeded percentile bootstrap, {stats.resamples} resamples "
+        f"(seed {stats.seed}). Strict: invalid structured answers score as empty; "
+        "lenient: scored after JSON repair. Options: "
+        + "; ".join(f"{m.name} {json.dumps(m.options, ensure_ascii=False)}" for m in report.metrics),
     ]
+    for m in report.metrics:
+        details = general.details.get(m.name, {}) if general else {}
+        if details.get("confusion_matrix"):
+            labels = details["labels"]
+            out += [
+                f"### Confusion matrix: {md_cell(m.name)} (rows true, columns predicted)",
+                md_table(
+                    ["", *labels], [[labels[i], *row] for i, row in enumerate(details["confusion_matrix"])]
+                ),
+            ]
     out += [
         "## By document class",
         _group_table(report, report.by_doc_class, ["doc_class"]) if report.by_doc_class else "—",

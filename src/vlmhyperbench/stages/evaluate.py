@@ -31,6 +31,7 @@ from ..core import (
 )
 from ..datasets import Dataset, apply_filters, load_dataset
 from ..metrics import Metric
+from ..metrics.resources import ResourceMetric
 from ..tasks import tasks
 from ._answers import LoadedAnswer, read_answers_file
 
@@ -57,11 +58,21 @@ def score_samples(
         parsed = task.parse(loaded.answer, sample) if loaded.answer is not None else None
         invalid = parsed.invalid if parsed is not None else None
         text = parsed.text if parsed is not None and parsed.text is not None else ""
-        scores = {m.name: m.score(text, view) for m in metrics}
+        scores = {
+            m.name: m.score_record(loaded.record, view)
+            if isinstance(m, ResourceMetric)
+            else m.score(text, view)
+            for m in metrics
+        }
         lenient = {}
         if invalid is not None and loaded.answer is not None:
             repaired = task.repair(loaded.answer, sample)
-            lenient = {m.name: m.score(repaired.text or "", view) for m in metrics}
+            lenient = {
+                m.name: scores[m.name]
+                if isinstance(m, ResourceMetric)
+                else m.score(repaired.text or "", view)
+                for m in metrics
+            }
         rows.append(ScoredSample(sample, scores, loaded.answer, loaded.error, invalid, lenient))
         if progress is not None and (index % 50 == 0 or index == total):
             progress(index, total)

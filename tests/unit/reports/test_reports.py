@@ -307,7 +307,7 @@ def test_markdown_has_every_section_and_formats_numbers(run_dir: RunDir) -> None
         assert f"\n## {heading}\n" in md
     assert "| passport | 2 | 0.6 | 0.4 | 0.2 |" in md  # mean anls, mean cer, pooled cer
     assert "| anls | 1.0.0 | higher | 0.425 | — |" in md
-    assert "| cer | 1.0.0 | lower | 0.55 | 0.275 |" in md
+    assert "| cer | 1.0.0 | lower | 0.55 | — | 0.275 | — |" in md
     assert "—" in md
 
 
@@ -382,7 +382,7 @@ def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path
         RunDir(exp / "not-a-run"),
     ]
     paths = write_comparison(exp, runs)  # a folder without a run spec is left out
-    assert [p.name for p in paths] == ["comparison.md", "comparison.csv", "comparison.html"]
+    assert [p.name for p in paths] == ["comparison.md", "comparison.csv", "comparison_pairs.csv", "comparison.html"]
 
     with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -397,7 +397,10 @@ def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path
         "n_samples",
         "n_errors",
     ]
-    assert list(rows[0])[8:] == ["anls", "cer", "cer_pooled", "latency_p50_s", "latency_p95_s", "ttft_p50_s"]
+    assert list(rows[0])[8:] == [
+        "anls", "anls_ci_low", "anls_ci_high", "cer", "cer_ci_low", "cer_ci_high", "cer_pooled",
+        "latency_p50_s", "latency_p95_s", "ttft_p50_s",
+    ]
     high, low = rows[1], rows[2]
     assert float(high["anls"]) == pytest.approx(0.425)
     assert float(low["anls"]) == pytest.approx(0.2125)

@@ -1,0 +1,122 @@
+"""Paired comparison of runs on the same samples: "is model A really better on invoices?".
+
+For every two runs of the same task on the same dataset (same fingerprint), every metric
+both computed with the same version and options, and every group (all samples, then
+each doc_class): the per-sample differences A − B over the samples both scored, their
+mean with a bootstrap confidence interval, and a two-sided sign-flip permutation
+p-value (`vlmhyperbench.aggregators.bootstrap.paired_test`). Seeds come from run A's
+statistics settings, so the report is reproducible.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from ..aggregators.bootstrap import paired_test, seeded_rng
+from ..core import MetricInfo, RunDir, SampleScoreRecord, UserError, read_jsonl_models
+from ._model import RunReport
+
+__all__ = ["PairedRow", "paired_rows"]
+
+logger = logging.getLogger(__name__)
+
+ALPHA = 0.05
+"""Significance level used for the verdict column."""
+
+
+class PairedRow(BaseModel):
+    """Run A minus run B for one metric on one group of samples."""
+
+    task: str
+    metric: str
+    higher_is_better: bool
+    run_a: str
+    run_b: str
+    doc_class: str
+    """``""`` for all samples."""
+    n: int
+    mean_a: float | None
+    mean_b: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    verdict: str
+    """``<run> better``, ``no significant difference`` or ``too few samples``."""
+
+
+def _scores(run_dir: RunDir) -> dict[str, SampleScoreRecord]:
+    if not run_dir.samples.exists():
+        return {}
+    try:
+        return {r.sample_id: r for _, r in read_jsonl_models(run_dir.samples, SampleScoreRecord)}
+    except UserError as exc:
+        logger.warning("no paired comparison for %s: %s", run_dir.root, exc)
+        return {}
+
+
+def _common_metrics(a: RunReport, b: RunReport) -> list[MetricInfo]:
+    theirs = {(m.name, m.version, repr(sorted(m.options.items()))) for m in b.metrics}
+    return [m for m in a.metrics if (m.name, m.version, repr(sorted(m.options.items()))) in theirs]
+
+
+def _row(
+    a: RunReport, b: RunReport, metric: MetricInfo, doc_class: str, pairs: list[tuple[float, float]]
+) -> PairedRow:
+    stats = a.statistics
+    rng = seeded_rng(stats.seed, "paired", a.run_id, b.run_id, metric.name, doc_class)
+    result = paired_test(
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+        resamples=stats.paired_resamples,
+        confidence=stats.confidence,
+        rng=rng,
+    )
+    verdict = "too few samples"
+    if result.p_value is not None and result.n >= 2:
+        verdict = "no significant difference"
+        if result.p_value < ALPHA and result.difference != 0:
+            a_better = (result.difference > 0) == metric.higher_is_better
+            verdict = f"{a.run_id if a_better else b.run_id} better"
+    ci = result.ci or (None, None)
+    return PairedRow(
+        task=a.task,
+        metric=metric.name,
+        higher_is_better=metric.higher_is_better,
+        run_a=a.run_id,
+        run_b=b.run_id,
+        doc_class=doc_class,
+        n=result.n,
+        mean_a=result.mean_a if result.n else None,
+        mean_b=result.mean_b if result.n else None,
+        difference=result.difference if result.n else None,
+        ci_low=ci[0],
+        ci_high=ci[1],
+        p_value=result.p_value,
+        verdict=verdict,
+    )
+
+
+def paired_rows(reports: Sequence[RunReport], run_dirs: Sequence[RunDir]) -> list[PairedRow]:
+    """Every paired comparison between runs that share a task and a dataset fingerprint."""
+    scores = {r.run_id: _scores(d) for r, d in zip(reports, run_dirs)}
+    rows: list[PairedRow] = []
+    for a, b in itertools.combinations(reports, 2):
+        if a.task != b.task or a.dataset.fingerprint != b.dataset.fingerprint:
+            continue
+        sa, sb = scores[a.run_id], scores[b.run_id]
+        common = [sid for sid in sa if sid in sb]
+        for metric in _common_metrics(a, b):
+            groups: dict[str, list[tuple[float, float]]] = {"": []}
+            for sid in common:
+                x, y = sa[sid].scores.get(metric.name), sb[sid].scores.get(metric.name)
+                if x is None or y is None:
+                    continue
+                groups[""].append((x, y))
+                groups.setdefault(sa[sid].doc_class, []).append((x, y))
+            rows += [_row(a, b, metric, doc_class, pairs) for doc_class, pairs in groups.items()]
+    return rows
