@@ -1,0 +1,77 @@
+"""Bootstrap intervals and the paired test: seeded, sensible, and wired into aggregates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vlmhyperbench.aggregators import ScoredSample, aggregators
+from vlmhyperbench.aggregators.bootstrap import bootstrap_mean_ci, paired_test, seeded_rng
+from vlmhyperbench.core import AnswerRecord, Sample, StatisticsSpec, Timings
+from vlmhyperbench.metrics import Score, build_metric
+
+
+def test_interval_is_seeded_and_contains_the_mean() -> None:
+    values = list(np.random.default_rng(1).random(200))
+    a = bootstrap_mean_ci(values, resamples=2000, confidence=0.95, rng=seeded_rng(0, "m"))
+    b = bootstrap_mean_ci(values, resamples=2000, confidence=0.95, rng=seeded_rng(0, "m"))
+    assert a == b and a is not None
+    assert a[0] < float(np.mean(values)) < a[1]
+    se = float(np.std(values, ddof=1) / np.sqrt(len(values)))
+    assert a[1] - a[0] == pytest.approx(2 * 1.96 * se, rel=0.15)  # close to the normal interval
+
+
+def test_interval_coverage_is_near_nominal() -> None:
+    rng = np.random.default_rng(7)
+    hits = 0
+    for trial in range(200):
+        sample = rng.binomial(1, 0.3, size=80).astype(float)
+        low, high = bootstrap_mean_ci(sample, resamples=500, confidence=0.9, rng=seeded_rng(trial, "c"))  # type: ignore[misc]
+        hits += low <= 0.3 <= high
+    assert 0.82 <= hits / 200 <= 0.97
+
+
+def test_paired_test_separates_real_and_null_differences() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.random(100)
+    same = paired_test(base, base, resamples=2000, confidence=0.95, rng=seeded_rng(0))
+    assert same.difference == 0 and same.p_value == 1.0
+    noise = paired_test(base, base + rng.normal(0, 0.01, 100), resamples=2000, confidence=0.95, rng=seeded_rng(0))
+    assert noise.p_value > 0.01
+    better = paired_test(base + 0.1, base + rng.normal(0, 0.05, 100), resamples=2000, confidence=0.95,
+                         rng=seeded_rng(0))
+    assert better.p_value < 0.001 and better.ci[0] > 0  # type: ignore[index]
+
+
+def _sample(i: int, doc_class: str) -> Sample:
+    return Sample(id=str(i), images=(Path("/x.png"),), answers=("abc",), doc_class=doc_class)
+
+
+def test_general_and_doc_class_aggregates_get_intervals_by_field_not() -> None:
+    cer = build_metric("cer")
+    rows = [ScoredSample(_sample(i, "a" if i % 2 else "b"), {"cer": cer.score("abc"[: i % 4], _sample(i, ""))})
+            for i in range(40)]
+    stats = StatisticsSpec(resamples=300, seed=5)
+    (general,) = aggregators.get("general").aggregate(rows, [cer], stats)
+    assert general.ci["cer"] is not None and general.pooled_ci["cer"] is not None
+    low, high = general.ci["cer"]
+    assert low <= general.values["cer"] <= high
+    assert all(r.ci.get("cer") for r in aggregators.get("by_doc_class").aggregate(rows, [cer], stats))
+    assert not any(r.ci for r in aggregators.get("by_field").aggregate(rows, [cer], stats))
+    again = aggregators.get("general").aggregate(rows, [cer], stats)[0]
+    assert again.ci == general.ci  # seeded
+
+
+def test_resource_metrics_read_the_answer_record() -> None:
+    record = AnswerRecord(sample_id="1", answer="x",
+                          timings=Timings(started_at=0, latency_s=1.5, ttft_s=0.25, tpot_s=0.01),
+                          extra={"performance": {"peak_vram_bytes": 3 * 2**30}})
+    sample = _sample(1, "a")
+    assert build_metric("latency_s").score_record(record, sample).value == 1.5  # type: ignore[attr-defined]
+    assert build_metric("ttft_s").score_record(record, sample).value == 0.25  # type: ignore[attr-defined]
+    assert build_metric("peak_vram_gb").score_record(record, sample).value == 3.0  # type: ignore[attr-defined]
+    failed = AnswerRecord(sample_id="1", answer=None)
+    assert build_metric("latency_s").score_record(failed, sample).value is None  # type: ignore[attr-defined]
+    assert Score(None).value is None
