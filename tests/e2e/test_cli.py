@@ -137,3 +137,21 @@ def test_registry_listings() -> None:
     assert all(name in out for name in ("cer", "wer", "anls", "exact_match", "by_field", "general"))
     out = vlmhb("models", "list").stdout
     assert "openai" in out and "tesseract" in out and "tesseract-rus-eng" in out
+
+
+def test_evaluate_accepts_metric_options_and_rejects_bad_ones(tiny_dataset: Path, tmp_path: Path) -> None:
+    answers = tmp_path / "a.jsonl"
+    answers.write_text('{"sample_id": "s-002", "answer": "Петр"}\n', "utf-8")
+    out = tmp_path / "o"
+    done = vlmhb("evaluate", "-d", str(tiny_dataset), "-a", str(answers), "--out", str(out),
+                 "--metrics", "anls[threshold=0.2],exact_match")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "metrics.json").read_text())
+    assert summary["metrics"][0]["options"] == {"threshold": 0.2}
+    assert summary["aggregates"]["general"][0]["values"]["anls"] == 0.0  # NL 0.25 ≥ 0.2
+    done = vlmhb("evaluate", "-d", str(tiny_dataset), "-a", str(answers), "--out", str(out),
+                 "--metrics", "anls[treshold=0.2]")
+    assert done.returncode == 2 and "treshold" in done.stderr and "unknown key" in done.stderr
+    done = vlmhb("evaluate", "-d", str(tiny_dataset), "-a", str(answers), "--out", str(out),
+                 "--metrics", "anls", "--confidence", "1.5")
+    assert done.returncode == 2 and "confidence" in done.stderr and "Traceback" not in done.stderr

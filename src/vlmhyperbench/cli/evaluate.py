@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+import yaml
+from pydantic import ValidationError
 from rich.progress import Progress
 
 from ..aggregators import canonical_aggregator
-from ..core import ConfigError, RunDir, StatisticsSpec
+from ..core import ConfigError, RunDir, SourceLocation, StatisticsSpec, problems_from_validation_error
 from ..datasets import load_dataset
 from ..metrics import build_metric
 from ..stages.evaluate import evaluate_answers
@@ -17,6 +20,35 @@ from ..stages.report import report_run, write_experiment_comparison
 from ._common import console, err_console, friendly_errors
 
 __all__ = ["evaluate", "report"]
+
+
+_METRIC = re.compile(r"\s*([A-Za-z0-9_.-]+)\s*(?:\[([^\]]*)\])?\s*(?:,|$)")
+
+
+def parse_metric_list(text: str) -> list[dict[str, Any]]:
+    """``anls,exact_match[case_sensitive=true,fold_yo=true]`` → metric references.
+
+    Option values are read as YAML scalars (``true``, ``0.4``, ``text``).
+    """
+    refs: list[dict[str, Any]] = []
+    position = 0
+    while position < len(text.strip()):
+        match = _METRIC.match(text, position)
+        if match is None or match.end() == position:
+            raise ConfigError(
+                f"cannot read --metrics at {text[position:]!r}",
+                hint="write name or name[option=value,...], separated by commas",
+            )
+        name, options = match.group(1), match.group(2)
+        ref: dict[str, Any] = {"name": name}
+        for item in filter(None, (o.strip() for o in (options or "").split(","))):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ConfigError(f"metric option {item!r} of '{name}' has no '='", hint="write option=value")
+            ref[key.strip()] = yaml.safe_load(value.strip())
+        refs.append(ref)
+        position = match.end()
+    return refs
 
 
 def _names(text: str) -> list[str]:
@@ -32,7 +64,10 @@ def evaluate(
         ..., "--answers", "-a", help="answers.jsonl (sample_id, answer) or id;model_answer CSV."
     ),
     metrics: str = typer.Option(
-        ..., "--metrics", "-m", help="Comma-separated metric names, e.g. cer,wer,anls,exact_match."
+        ...,
+        "--metrics",
+        "-m",
+        help="Comma-separated metrics, each with optional options: cer,anls[threshold=0.4],exact_match.",
     ),
     out: Path = typer.Option(..., "--out", help="Folder for metrics_*.csv and metrics.json."),
     aggregators: str = typer.Option(
@@ -48,9 +83,15 @@ def evaluate(
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
 ) -> None:
     """Score an answers file against a dataset (no model needed)."""
-    built = [build_metric(name) for name in _names(metrics)]
+    built = [build_metric(ref, SourceLocation(key="--metrics")) for ref in parse_metric_list(metrics)]
     if len({m.name for m in built}) != len(built):
         raise ConfigError("a metric is listed twice in --metrics")
+    try:
+        stats = StatisticsSpec(resamples=bootstrap, confidence=confidence, seed=seed)
+    except ValidationError as exc:
+        raise ConfigError(
+            problems=problems_from_validation_error(exc, SourceLocation(key="options"))
+        ) from None
     data = load_dataset(dataset, layout=layout)
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("scoring", total=None)
@@ -61,7 +102,7 @@ def evaluate(
             out,
             aggregator_names=[canonical_aggregator(a) for a in _names(aggregators)],
             filters={"doc_class": doc_class or [], "question_type": question_type or []},
-            statistics=StatisticsSpec(resamples=bootstrap, confidence=confidence, seed=seed),
+            statistics=stats,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     general = summary.aggregates.get("general")
@@ -69,7 +110,8 @@ def evaluate(
         row = general[0]
         values = ", ".join(
             f"{k}={v:.4f}" + (f" [{row.ci[k][0]:.4f}, {row.ci[k][1]:.4f}]" if row.ci.get(k) else "")
-            if v is not None else f"{k}=—"
+            if v is not None
+            else f"{k}=—"
             for k, v in row.values.items()
         )
         console.print(f"{summary.n_samples} answers scored: {values}")
