@@ -1,23 +1,89 @@
-"""Exact match: the answer equals a reference after strip and lowercase."""
+"""Exact match with explicit normaliser options, and OCRBench v1 substring match.
+
+``exact_match``: 1.0 when the normalised answer equals some normalised reference,
+else 0.0. The defaults give VLMEvalKit's ``accuracy`` (open-compass/VLMEvalKit:
+vlmeval/dataset/utils/vqa_eval.py, ``process_line(method="accuracy")``):
+``pred.strip().lower() == ref.strip().lower()``, max over references. ``strip``
+removes all Unicode whitespace at both ends (NBSP included); ё/е, internal
+whitespace, punctuation and composed/decomposed characters compare as they are unless
+the matching option is on (see `TextNormalizer` for each step and their order).
+
+``substring_match``: OCRBench v1 (Liu et al. 2024, "OCRBench: on the hidden mystery of
+OCR in large multimodal models"; official scorer Yuliang-Liu/MultimodalOCR:
+OCRBench/example.py, also VLMEvalKit ``OCRBench.evaluate``): 1.0 when some reference
+is a substring of the prediction, both normalised as ``s.lower().strip()`` then every
+``"\\n"`` replaced by one space (the prediction too; ``\\r``, tabs and NBSP stay). An
+empty reference is a substring of anything. The HME100k subset (handwritten formulas)
+is scored case-sensitively with every ASCII space removed:
+``{name: substring_match, case_sensitive: true, remove_spaces: true}``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import PrivateAttr
+
 from ..core import Sample
 from ._base import Metric, Score, register_metric
+from ._normalize import TextNormalizer
 
-__all__ = ["ExactMatch"]
+__all__ = ["ExactMatch", "SubstringMatch"]
 
 
 @register_metric("exact_match", version="1.0.0", higher_is_better=True)
 class ExactMatch(Metric):
-    """1.0 when ``answer.strip().lower()`` equals some ``reference.strip().lower()``, else 0.0.
+    """1.0 when the normalised answer equals some normalised reference, else 0.0.
 
-    ``strip`` removes all Unicode whitespace at both ends (NBSP included); internal
-    whitespace, ё/е and punctuation are compared as they are.
+    With the defaults: ``answer.strip().lower() == reference.strip().lower()``.
     """
+
+    case_sensitive: bool = False
+    """Compare case as is (default: both sides lower-cased)."""
+    collapse_whitespace: bool = False
+    """Collapse every internal whitespace run (NBSP, newlines, tabs) to one space."""
+    nfkc: bool = False
+    """Apply Unicode NFKC first: é composed = e + U+0301, NBSP = space, ５ = 5."""
+    strip_punctuation: bool = False
+    """Delete Unicode punctuation (category P*: ``.,-«»"%``...) before comparing."""
+    fold_yo: bool = False
+    """Treat ё as е and Ё as Е."""
+
+    _normalize: TextNormalizer = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._normalize = TextNormalizer(
+            case_sensitive=self.case_sensitive,
+            collapse_whitespace=self.collapse_whitespace,
+            nfkc=self.nfkc,
+            strip_punctuation=self.strip_punctuation,
+            fold_yo=self.fold_yo,
+        )
 
     def score(self, answer: str, sample: Sample) -> Score:
         if not sample.answers:
             return Score(None, invalid="no reference answer")
-        pred = answer.strip().lower()
-        return Score(1.0 if any(pred == ref.strip().lower() for ref in sample.answers) else 0.0)
+        pred = self._normalize(answer)
+        return Score(1.0 if any(pred == self._normalize(ref) for ref in sample.answers) else 0.0)
+
+
+@register_metric("substring_match", version="1.0.0", higher_is_better=True)
+class SubstringMatch(Metric):
+    """OCRBench v1: 1.0 when some normalised reference occurs in the normalised answer."""
+
+    case_sensitive: bool = False
+    """Keep case (OCRBench does so for HME100k only); default lower-cases both sides."""
+    remove_spaces: bool = False
+    """Delete every ASCII space after normalisation (OCRBench's HME100k rule)."""
+
+    def _prepare(self, text: str) -> str:
+        if not self.case_sensitive:
+            text = text.lower()
+        text = text.strip().replace("\n", " ")
+        return text.replace(" ", "") if self.remove_spaces else text
+
+    def score(self, answer: str, sample: Sample) -> Score:
+        if not sample.answers:
+            return Score(None, invalid="no reference answer")
+        pred = self._prepare(answer)
+        return Score(1.0 if any(self._prepare(ref) in pred for ref in sample.answers) else 0.0)
