@@ -14,6 +14,7 @@ from rich.progress import Progress
 from ..aggregators import canonical_aggregator
 from ..core import ConfigError, RunDir, SourceLocation, StatisticsSpec, problems_from_validation_error
 from ..datasets import load_dataset
+from ..reports._stats import fmt_with_ci
 from ..metrics import build_metric
 from ..stages.evaluate import evaluate_answers
 from ..stages.report import report_run, write_experiment_comparison
@@ -109,9 +110,7 @@ def evaluate(
     if general:
         row = general[0]
         values = ", ".join(
-            f"{k}={v:.4f}" + (f" [{row.ci[k][0]:.4f}, {row.ci[k][1]:.4f}]" if row.ci.get(k) else "")
-            if v is not None
-            else f"{k}=—"
+            f"{k}={fmt_with_ci(v, row.ci.get(k))}" if v is not None else f"{k}=—"
             for k, v in row.values.items()
         )
         console.print(f"{summary.n_samples} answers scored: {values}")

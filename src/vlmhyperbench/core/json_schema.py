@@ -87,15 +87,15 @@ class _Builder:
         if "$ref" in schema:
             return self.build(self.ref(schema["$ref"]), name)
         if "const" in schema:
-            return Literal[schema["const"]]  # type: ignore[valid-type]
+            return Literal[schema["const"]]
         if "enum" in schema:
-            return Literal[tuple(schema["enum"])]  # type: ignore[valid-type]
+            return Literal[tuple(schema["enum"])]
         if "anyOf" in schema or "oneOf" in schema:
-            options = schema.get("anyOf") or schema.get("oneOf")
-            return Union[tuple(self.build(o, f"{name}[{i}]") for i, o in enumerate(options))]  # type: ignore[return-value]  # noqa: UP007
+            options: list[Any] = schema.get("anyOf") or schema.get("oneOf") or []
+            return Union[tuple(self.build(o, f"{name}[{i}]") for i, o in enumerate(options))]  # noqa: UP007
         kind = schema.get("type")
         if isinstance(kind, list):
-            return Union[tuple(self.build({**schema, "type": k}, name) for k in kind)]  # type: ignore[return-value]  # noqa: UP007
+            return Union[tuple(self.build({**schema, "type": k}, name) for k in kind)]  # noqa: UP007
         built = self._typed(kind, schema, name)
         return Optional[built] if schema.get("nullable") else built  # noqa: UP007
 
@@ -103,10 +103,9 @@ class _Builder:
         if kind == "object" or (kind is None and "properties" in schema):
             return self._object(schema, name)
         if kind == "array":
-            item = self.build(schema.get("items", True), f"{name}[]")
-            return Annotated[
-                list[item], Field(min_length=schema.get("minItems"), max_length=schema.get("maxItems"))
-            ]  # type: ignore[valid-type]
+            item: Any = self.build(schema.get("items", True), f"{name}[]")
+            bounds = Field(min_length=schema.get("minItems"), max_length=schema.get("maxItems"))
+            return Annotated[list[item], bounds]
         if kind == "string":
             return Annotated[
                 str,
@@ -144,9 +143,9 @@ class _Builder:
         for key, sub in (schema.get("properties") or {}).items():
             annotation = self.build(sub, f"{name}.{key}")
             fields[f"f{len(fields)}"] = (annotation, Field(... if key in required else None, alias=key))
-        extra = "forbid" if schema.get("additionalProperties") is False else "allow"
-        config = ConfigDict(extra=extra, populate_by_name=False)
-        return create_model(f"Schema{self.count}", __config__=config, **fields)  # type: ignore[call-overload,no-any-return]
+        config = ConfigDict(extra="forbid" if schema.get("additionalProperties") is False else "allow")
+        model: type[BaseModel] = create_model(f"Schema{self.count}", __config__=config, **fields)
+        return model
 
 
 @lru_cache(maxsize=256)

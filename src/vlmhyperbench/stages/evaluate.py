@@ -115,28 +115,24 @@ def _csv_text(header: list[str], rows: list[list[str]]) -> str:
 
 def _aggregate_csv(rows: Sequence[AggregateRow], names: Sequence[str]) -> str:
     """Group keys, ``n``, each metric's mean, then only the extra columns that have data:
-    ``<m>_pooled``, ``<m>_ci_low``/``<m>_ci_high``, ``<m>_pooled_ci_low``/``_high``, ``<m>_lenient``."""
-    columns: list[tuple[str, Callable[[AggregateRow], str]]] = [
-        (n, lambda r, n=n: _fmt(r.values.get(n))) for n in names
-    ]
-    for n in names:
-        if any(n in r.pooled for r in rows):
-            columns.append((f"{n}_pooled", lambda r, n=n: _fmt(r.pooled.get(n))))
+    ``<m>_pooled``, ``<m>_ci_low``/``_high``, ``<m>_pooled_ci_low``/``_high``, ``<m>_lenient``."""
+    # (header, AggregateRow field, metric, index into an interval or None)
+    columns: list[tuple[str, str, str, int | None]] = [(n, "values", n, None) for n in names]
+    columns += [(f"{n}_pooled", "pooled", n, None) for n in names if any(n in r.pooled for r in rows)]
     for n in names:
         for field, label in (("ci", ""), ("pooled_ci", "_pooled")):
             if any(getattr(r, field).get(n) for r in rows):
-                for i, end in enumerate(("low", "high")):
-                    columns.append(
-                        (
-                            f"{n}{label}_ci_{end}",
-                            lambda r, n=n, f=field, i=i: _fmt((getattr(r, f).get(n) or (None, None))[i]),
-                        )
-                    )
+                columns += [(f"{n}{label}_ci_{end}", field, n, i) for i, end in enumerate(("low", "high"))]
         if any(n in r.lenient for r in rows):
-            columns.append((f"{n}_lenient", lambda r, n=n: _fmt(r.lenient.get(n))))
+            columns.append((f"{n}_lenient", "lenient", n, None))
+
+    def cell(row: AggregateRow, field: str, name: str, index: int | None) -> str:
+        value = getattr(row, field).get(name)
+        return _fmt(value if index is None else (value[index] if value else None))
+
     keys = list(rows[0].group) if rows else []
     header = [*keys, "n", *(c[0] for c in columns)]
-    body = [[*r.group.values(), str(r.n), *(render(r) for _, render in columns)] for r in rows]
+    body = [[*r.group.values(), str(r.n), *(cell(r, *c[1:]) for c in columns)] for r in rows]
     return _csv_text(header, body)
 
 
