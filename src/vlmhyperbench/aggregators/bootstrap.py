@@ -8,9 +8,10 @@ the same data give the same interval on any machine.
 
 Paired comparison of two runs on the same samples: the per-sample differences
 d = a − b; the difference of means with its bootstrap interval, and a two-sided
-sign-flip permutation p-value (the share of random sign assignments whose mean
-difference is at least as far from 0 as the observed one, with the +1 correction of
-Phipson & Smyth 2010 so it is never 0).
+sign-flip permutation p-value: the share of sign assignments whose mean difference is
+at least as far from 0 as the observed one — all 2^n of them when that is no more than
+the resample count (an exact test), otherwise random ones with the +1 correction of
+Phipson & Smyth 2010 so it is never 0.
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ def paired_test(
     ci = bootstrap_mean_ci(d, resamples=resamples, confidence=confidence, rng=rng)
     if n < 2 or not np.any(d):
         return PairedResult(n, float(x.mean()), float(y.mean()), observed, ci, 1.0 if n >= 2 else None)
+    if 2**n <= resamples:  # few samples: enumerate every sign assignment, an exact test
+        signs = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1) * 2 - 1
+        extreme = int(np.sum(np.abs((signs * d).mean(axis=1)) >= abs(observed) - 1e-12))
+        return PairedResult(n, float(x.mean()), float(y.mean()), observed, ci, extreme / 2**n)
     extreme = 0
     done = 0
     per_chunk = max(1, _CHUNK // n)

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from ..core import MetricInfo, RunDir, UserError, atomic_write_text
 from ._build import build_run_report
 from ._model import RunReport
-from ._stats import fmt_num
+from ._stats import fmt_num, fmt_with_ci
 from .html import environment, figure_html, plotly_js
 from .markdown import md_cell, md_table
 from .paired import PairedRow, paired_rows
@@ -65,6 +65,10 @@ class _Column:
     get: Callable[[ComparisonRow], object]
     metric: MetricInfo | None = None
     """Set for metric columns: the best value is marked by its direction."""
+    csv_only: bool = False
+    """Left out of the Markdown and HTML tables (shown inside another cell there)."""
+    show: Callable[[ComparisonRow], str] | None = None
+    """How Markdown and HTML print the cell (default: the number)."""
 
 
 def comparison_rows(reports: Sequence[RunReport]) -> list[ComparisonRow]:
@@ -100,6 +104,10 @@ def _value_of(metric: str, *, pooled: bool) -> Callable[[ComparisonRow], object]
     return lambda row: (row.pooled if pooled else row.values).get(metric)
 
 
+def _with_ci(metric: str) -> Callable[[ComparisonRow], str]:
+    return lambda row: fmt_with_ci(row.values.get(metric), row.ci.get(metric))
+
+
 def _ci_of(metric: str, end: int) -> Callable[[ComparisonRow], object]:
     return lambda row: (row.ci.get(metric) or (None, None))[end]
 
@@ -117,9 +125,13 @@ def _columns(metrics: Sequence[MetricInfo]) -> list[_Column]:
     ]
     for m in metrics:
         arrow = "↑" if m.higher_is_better else "↓"
-        columns.append(_Column(m.name, f"{m.name} {arrow}", _value_of(m.name, pooled=False), m))
+        columns.append(
+            _Column(
+                m.name, f"{m.name} {arrow} [CI]", _value_of(m.name, pooled=False), m, show=_with_ci(m.name)
+            )
+        )
         for i, end in enumerate(("low", "high")):
-            columns.append(_Column(f"{m.name}_ci_{end}", f"CI {end}", _ci_of(m.name, i)))
+            columns.append(_Column(f"{m.name}_ci_{end}", f"CI {end}", _ci_of(m.name, i), csv_only=True))
         if m.pooled:
             columns.append(
                 _Column(f"{m.name}_pooled", f"{m.name} pooled {arrow}", _value_of(m.name, pooled=True), m)
@@ -175,7 +187,7 @@ def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
                 return (value is None, s * value if value is not None else 0.0, row.run_id)
 
             task_rows.sort(key=key)
-        tables.append(_TaskTable(task, metrics, task_rows, _columns(metrics)))
+        tables.append(_TaskTable(task, metrics, task_rows, [c for c in _columns(metrics) if not c.csv_only]))
     return tables
 
 
@@ -253,7 +265,13 @@ def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow]
             cells: list[object] = []
             for col in table.columns:
                 value = col.get(row)
-                text = fmt_num(value) if value is None or isinstance(value, (int, float)) else value
+                text = (
+                    col.show(row)
+                    if col.show
+                    else fmt_num(value)
+                    if value is None or isinstance(value, (int, float))
+                    else value
+                )
                 cells.append(f"**{text}**" if table.is_best(col, row) else text)
             body.append(cells)
         parts.append(md_table([c.header for c in table.columns], body))

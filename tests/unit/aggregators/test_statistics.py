@@ -75,3 +75,10 @@ def test_resource_metrics_read_the_answer_record() -> None:
     failed = AnswerRecord(sample_id="1", answer=None)
     assert build_metric("latency_s").score_record(failed, sample).value is None  # type: ignore[attr-defined]
     assert Score(None).value is None
+
+
+def test_small_samples_get_the_exact_sign_flip_p_value() -> None:
+    result = paired_test([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], resamples=1000, confidence=0.95, rng=seeded_rng(0))
+    assert result.p_value == 2 / 8  # all same sign: 2 of the 8 assignments are as extreme
+    result = paired_test([0.3, 0.1], [0.0, 0.2], resamples=1000, confidence=0.95, rng=seeded_rng(0))
+    assert result.p_value == 1.0 and result.difference == pytest.approx(0.1)
