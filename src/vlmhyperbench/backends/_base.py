@@ -7,7 +7,7 @@ connections happen in `start`, so importing a backend module is cheap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -64,6 +64,16 @@ class ModelBackend(BaseModel):
         """Answer one request. Per-request failures are returned, never raised."""
         raise NotImplementedError
 
+    async def generate_stream(self, request: GenerationRequest) -> AsyncIterator[str | GenerationResult]:
+        """Text deltas as they are generated, then the final `GenerationResult`.
+
+        The default yields the whole answer at once; streaming backends override it.
+        """
+        result = await self.generate(request)
+        if result.text:
+            yield result.text
+        yield result
+
     async def aclose(self) -> None:
         """Release connections, processes and memory."""
 
@@ -74,7 +84,11 @@ class ModelBackend(BaseModel):
 
 backends: Registry[type[ModelBackend]] = Registry(
     "backends",
-    builtins=("vlmhyperbench.backends.openai", "vlmhyperbench.backends.tesseract"),
+    builtins=(
+        "vlmhyperbench.backends.openai",
+        "vlmhyperbench.backends.tesseract",
+        "vlmhyperbench.backends.hf",
+    ),
     list_command="vlmhb models list",
 )
 
