@@ -105,9 +105,17 @@ class _Planner:
                 hint="e.g. model: {backend: openai, options: {base_url: ..., model: ...}}",
             )
         cls = backends.get(backend_name, self.at("runs", i, "model", "backend"))
+        if ref.options.get("trust_remote_code") and not (entry and entry.trust_remote_code):
+            raise ConfigError(
+                "trust_remote_code can only be turned on by the model's catalogue entry",
+                location=self.at("runs", i, "model", "options", "trust_remote_code"),
+                hint="review the model's code, then set trust_remote_code: true in its catalogue entry",
+            )
         options = {**(entry.options if entry else {}), **ref.options}
         if entry and entry.model_id and "model" in cls.model_fields and "model" not in options:
             options["model"] = entry.model_id
+        if entry and "trust_remote_code" in cls.model_fields:
+            options["trust_remote_code"] = entry.trust_remote_code
         try:
             backend = cls(**options)
         except ValidationError as exc:
