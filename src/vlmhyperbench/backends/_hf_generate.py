@@ -228,5 +228,6 @@ class HFGenerator:
             info = xgr.TokenizerInfo.from_huggingface(
                 self.loaded.processor.tokenizer, vocab_size=self.loaded.model.config.get_text_config().vocab_size)
             self._grammar = xgr.GrammarCompiler(info)
-        compiled = self._grammar.compile_json_schema(json.dumps(schema))
+        # compact JSON: no free whitespace for the model to wander in
+        compiled = self._grammar.compile_json_schema(json.dumps(schema), any_whitespace=False)
         return LogitsProcessor([compiled] * batch)
