@@ -92,6 +92,8 @@ class RunConfig(_Config):
     statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
     """Bootstrap confidence intervals and the paired test: resamples, confidence, seed."""
     concurrency: int = Field(default=4, ge=1, le=1024)
+    hang_after_s: float = Field(default=600.0, gt=0)
+    """A request with no new token for this long is recorded as hung (watchdog)."""
     only_evaluate: bool = False
     """Skip inference; score the answers already in the run directory."""
     seed: int = 0

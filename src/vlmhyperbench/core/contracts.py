@@ -124,6 +124,8 @@ class RunSpec(_Spec):
     statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
     concurrency: int = Field(default=4, ge=1)
     """Requests in flight at once."""
+    hang_after_s: float = Field(default=600.0, gt=0)
+    """A request with no new token for this long is recorded as hung and the run goes on."""
     seed: int = 0
     only_evaluate: bool = False
     """Skip inference and score the answers already in the run directory."""

@@ -199,6 +199,7 @@ class _Planner:
             metrics=[PluginRef(name=m.name, options=m.model_dump(mode="json")) for m in metrics],
             aggregators=list(run.aggregators),
             statistics=run.statistics,
+            hang_after_s=run.hang_after_s,
             concurrency=run.concurrency,
             seed=run.seed,
             only_evaluate=run.only_evaluate,

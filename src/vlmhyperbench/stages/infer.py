@@ -8,12 +8,13 @@ are skipped, failed ones are requested again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import anyio
 
-from ..backends import GenerationRequest, ModelBackend
+from ..backends import GenerationRequest, GenerationResult, ModelBackend
 from ..core import AnswerRecord, ConfigError, ErrorInfo, RunDir, RunSpec, Sample
 from ..prompts import PromptManager
 from ..tasks import tasks
@@ -53,6 +54,40 @@ def _request(
     return req, AnswerRecord(sample_id=sample.id, answer=None, prompt=prompt)
 
 
+async def _watched(
+    backend: ModelBackend, request: GenerationRequest, hang_after_s: float
+) -> GenerationResult:
+    """The backend's answer, or a ``hang`` error when no token came for ``hang_after_s``.
+
+    A hung generation is recorded in the answer (error + event) and the run moves on:
+    never a silent hang.
+    """
+    stream = backend.generate_stream(request)
+    waited_since = time.time()
+    try:
+        while True:
+            with anyio.fail_after(hang_after_s):
+                item = await stream.__anext__()
+            if isinstance(item, GenerationResult):
+                return item
+            waited_since = time.time()
+    except TimeoutError:
+        event = {"kind": "hang", "time": time.time(), "since_last_token_s": time.time() - waited_since}
+        logger.error("sample %s: no token for %.0f s, giving up on it", request.sample_id, hang_after_s)
+        return GenerationResult(
+            text=None,
+            extra={"events": [event]},
+            error=ErrorInfo(kind="timeout", message=f"generation hung: no token for {hang_after_s:g} s"),
+        )
+    except StopAsyncIteration:
+        return GenerationResult(
+            text=None, error=ErrorInfo(kind="backend", message="the backend ended without a result")
+        )
+    finally:
+        with anyio.CancelScope(shield=True):
+            await stream.aclose()  # type: ignore[attr-defined]
+
+
 async def run_inference(
     run_dir: RunDir,
     spec: RunSpec,
@@ -83,7 +118,7 @@ async def run_inference(
                     error=ErrorInfo(kind="config", message=exc.render(), retryable=False),
                 )
             else:
-                result = await backend.generate(request)
+                result = await _watched(backend, request, spec.hang_after_s)
                 assert template is not None
                 record = template.model_copy(
                     update={
