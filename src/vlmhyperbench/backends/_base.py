@@ -88,6 +88,8 @@ backends: Registry[type[ModelBackend]] = Registry(
         "vlmhyperbench.backends.openai",
         "vlmhyperbench.backends.tesseract",
         "vlmhyperbench.backends.hf",
+        "vlmhyperbench.backends.vllm",
+        "vlmhyperbench.backends.sglang",
     ),
     list_command="vlmhb models list",
 )
