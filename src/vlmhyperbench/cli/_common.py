@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import signal
+import threading
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -37,6 +39,7 @@ def friendly_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _sigterm_interrupts()
         try:
             return func(*args, **kwargs)
         except UserError as exc:
@@ -52,6 +55,16 @@ def friendly_errors(func: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_interrupts() -> None:
+    """Make ``kill`` stop a command like Ctrl-C does, so engines and files are closed cleanly."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def setup_logging(verbose: bool) -> None:

@@ -176,6 +176,8 @@ async def _execute(
     try:
         if not spec.only_evaluate and "infer" in stages:
             with _stage(run_dir, manifest, "infer", emit) as info:
+                if "log_file" in type(planned.backend).model_fields and planned.backend.log_file is None:  # type: ignore[attr-defined]
+                    planned.backend.log_file = run_dir.log_file("engine")  # type: ignore[attr-defined]
                 await planned.backend.start()
                 try:
                     manifest.registry["backend:describe"] = str(planned.backend.describe())
