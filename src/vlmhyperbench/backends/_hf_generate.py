@@ -72,7 +72,7 @@ class _StepStreamer:
             job.token_times.append(now - job.arrived)
             text = self.tokenizer.decode(job.tokens, skip_special_tokens=True)
             if text.startswith(job.text) and len(text) > len(job.text):
-                job.emit(text[len(job.text):])
+                job.emit(text[len(job.text) :])
             job.text = text
 
     def end(self) -> None:
@@ -82,8 +82,15 @@ class _StepStreamer:
 class HFGenerator:
     """Owns the worker thread that runs `model.generate` for queued requests."""
 
-    def __init__(self, loaded: LoadedModel, *, batch_size: int, batch_wait_s: float, max_image_pixels: int,
-                 generate_kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        *,
+        batch_size: int,
+        batch_wait_s: float,
+        max_image_pixels: int,
+        generate_kwargs: dict[str, Any],
+    ) -> None:
         self.loaded = loaded
         self.batch_size, self.batch_wait_s = batch_size, batch_wait_s
         self.max_image_pixels = max_image_pixels
@@ -128,19 +135,29 @@ class HFGenerator:
                 self._generate(batch)
             except Exception as exc:  # one bad batch must not stop the worker
                 logger.exception("generation failed")
-                kind = "backend"
-                if "out of memory" in str(exc).lower():
-                    kind, exc = "backend", RuntimeError(f"CUDA out of memory: {exc}")
+                message = str(exc)[:500]
+                events = []
+                if "out of memory" in message.lower():
+                    message = f"out of memory: {message}"
+                    events.append({"kind": "oom", "time": time.time(), "message": message})
                 for job in batch:
-                    job.emit(GenerationResult(text=None, error=ErrorInfo(kind=kind, message=str(exc)[:500])))
+                    job.emit(
+                        GenerationResult(
+                            text=None,
+                            error=ErrorInfo(kind="backend", message=message),
+                            extra={"events": events} if events else {},
+                        )
+                    )
 
     def _images(self, job: _Job) -> list[Image.Image]:
         images = []
         for path in job.request.images:
             with Image.open(path) as img:
                 if img.width * img.height > self.max_image_pixels:
-                    raise ValueError(f"{path.name}: {img.width}×{img.height} pixels is over the limit of "
-                                     f"{self.max_image_pixels} (max_image_pixels): refusing a possible decompression bomb")
+                    raise ValueError(
+                        f"{path.name}: {img.width}×{img.height} pixels is over the limit of "
+                        f"{self.max_image_pixels} (max_image_pixels): refusing a possible decompression bomb"
+                    )
                 images.append(img.convert("RGB"))
         return images
 
@@ -162,23 +179,35 @@ class HFGenerator:
             try:
                 job_images = self._images(job)
             except (OSError, ValueError, Image.DecompressionBombError) as exc:
-                job.emit(GenerationResult(text=None, error=ErrorInfo(kind="image", message=str(exc), retryable=False)))
+                job.emit(
+                    GenerationResult(
+                        text=None, error=ErrorInfo(kind="image", message=str(exc), retryable=False)
+                    )
+                )
                 continue
             ready.append(job)
             images += job_images
         if not ready:
             return
         lm, processor = self.loaded, self.loaded.processor
-        texts = [processor.apply_chat_template(self._messages(j), add_generation_prompt=True, tokenize=False)
-                 for j in ready]
+        texts = [
+            processor.apply_chat_template(self._messages(j), add_generation_prompt=True, tokenize=False)
+            for j in ready
+        ]
         inputs = processor(text=texts, images=images or None, padding=True, return_tensors="pt").to(lm.device)
         tokenizer = processor.tokenizer
         eos = lm.model.generation_config.eos_token_id
-        eos_ids = set(eos if isinstance(eos, list) else [eos]) if eos is not None else {tokenizer.eos_token_id}
+        eos_ids = (
+            set(eos if isinstance(eos, list) else [eos]) if eos is not None else {tokenizer.eos_token_id}
+        )
         streamer = _StepStreamer(ready, tokenizer, eos_ids)
         params = ready[0].request.params
-        kwargs: dict[str, Any] = {**self.generate_kwargs, "max_new_tokens": params.max_tokens,
-                                  "streamer": streamer, "pad_token_id": tokenizer.pad_token_id}
+        kwargs: dict[str, Any] = {
+            **self.generate_kwargs,
+            "max_new_tokens": params.max_tokens,
+            "streamer": streamer,
+            "pad_token_id": tokenizer.pad_token_id,
+        }
         kwargs["do_sample"] = params.temperature > 0
         if params.temperature > 0:
             kwargs["temperature"] = params.temperature
@@ -196,11 +225,15 @@ class HFGenerator:
         image_id = getattr(lm.model.config, "image_token_id", None)
         image_tokens = (inputs["input_ids"] == image_id).sum(dim=1).tolist() if image_id is not None else None
         for i, job in enumerate(ready):
-            job.emit(self._result(job, int(prompt_tokens[i]), image_tokens[i] if image_tokens else None, peak,
-                                  len(ready)))
+            job.emit(
+                self._result(
+                    job, int(prompt_tokens[i]), image_tokens[i] if image_tokens else None, peak, len(ready)
+                )
+            )
 
-    def _result(self, job: _Job, prompt_tokens: int, image_tokens: int | None, peak: int | None,
-                batch: int) -> GenerationResult:
+    def _result(
+        self, job: _Job, prompt_tokens: int, image_tokens: int | None, peak: int | None, batch: int
+    ) -> GenerationResult:
         latency = time.perf_counter() - job.arrived
         n = len(job.tokens)
         ttft = job.token_times[0] if job.token_times else None
@@ -209,16 +242,27 @@ class HFGenerator:
         for stop in job.request.params.stop:
             if stop and stop in text:
                 text = text[: text.index(stop)]
-        timings = Timings(started_at=job.started_at, latency_s=latency, ttft_s=ttft,
-                          tpot_s=(latency - ttft) / (n - 1) if ttft is not None and n > 1 else None,
-                          output_tokens_per_s=(n - 1) / decode if decode else None)
-        usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=n, total_tokens=prompt_tokens + n,
-                      source="server")
-        performance = {"peak_vram_bytes": peak, "image_tokens": image_tokens, "batch_size": batch,
-                       "ttft_s": ttft, "latency_s": latency}
+        timings = Timings(
+            started_at=job.started_at,
+            latency_s=latency,
+            ttft_s=ttft,
+            tpot_s=(latency - ttft) / (n - 1) if ttft is not None and n > 1 else None,
+            output_tokens_per_s=(n - 1) / decode if decode else None,
+        )
+        usage = Usage(
+            prompt_tokens=prompt_tokens, completion_tokens=n, total_tokens=prompt_tokens + n, source="server"
+        )
+        performance = {
+            "peak_vram_bytes": peak,
+            "image_tokens": image_tokens,
+            "batch_size": batch,
+            "ttft_s": ttft,
+            "latency_s": latency,
+        }
         finish = "stop" if job.done else "length"
-        return GenerationResult(text=text, usage=usage, timings=timings, finish_reason=finish,
-                                extra={"performance": performance})
+        return GenerationResult(
+            text=text, usage=usage, timings=timings, finish_reason=finish, extra={"performance": performance}
+        )
 
     def _schema_processor(self, schema: dict[str, Any], batch: int) -> Any:
         import xgrammar as xgr
@@ -226,7 +270,9 @@ class HFGenerator:
 
         if self._grammar is None:
             info = xgr.TokenizerInfo.from_huggingface(
-                self.loaded.processor.tokenizer, vocab_size=self.loaded.model.config.get_text_config().vocab_size)
+                self.loaded.processor.tokenizer,
+                vocab_size=self.loaded.model.config.get_text_config().vocab_size,
+            )
             self._grammar = xgr.GrammarCompiler(info)
         # compact JSON: no free whitespace for the model to wander in
         compiled = self._grammar.compile_json_schema(json.dumps(schema), any_whitespace=False)

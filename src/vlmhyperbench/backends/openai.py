@@ -200,6 +200,7 @@ class OpenAIBackend(ModelBackend):
             usage=usage,
             finish_reason=choice.get("finish_reason"),
             timings=Timings(started_at=started, latency_s=latency),
+            extra={"performance": data["performance"]} if isinstance(data.get("performance"), dict) else {},
         )
 
     async def _stream(self, body: dict[str, Any], headers: dict[str, str]) -> GenerationResult:
@@ -207,6 +208,7 @@ class OpenAIBackend(ModelBackend):
         parts: list[str] = []
         token_times: list[float] = []
         usage: Usage | None = None
+        performance: dict[str, Any] | None = None
         finish: str | None = None
         done = False
         started, t0 = time.time(), time.perf_counter()
@@ -233,8 +235,16 @@ class OpenAIBackend(ModelBackend):
                                 kind="invalid_response", message=f"malformed SSE event: {payload[:80]!r}"
                             )
                         ) from None
+                    if event.get("error"):  # vLLM and vlmhb serve report a failure mid-stream so
+                        error = event["error"]
+                        message = error.get("message") if isinstance(error, dict) else str(error)
+                        raise _Attempt(
+                            ErrorInfo(kind="invalid_response", message=f"error in stream: {message}")
+                        )
                     if event.get("usage"):
                         usage = _usage(event["usage"])
+                    if isinstance(event.get("performance"), dict):
+                        performance = event["performance"]
                     for choice in event.get("choices") or []:
                         delta = (choice.get("delta") or {}).get("content")
                         if delta:
@@ -255,6 +265,7 @@ class OpenAIBackend(ModelBackend):
             usage=usage,
             finish_reason=finish,
             timings=_stream_timings(started, latency, token_times, usage),
+            extra={"performance": performance} if performance else {},
         )
 
 

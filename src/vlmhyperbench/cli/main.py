@@ -7,6 +7,7 @@ import typer
 from .evaluate import evaluate, report
 from .registries import datasets_app, metrics_app, models_app, tasks_app
 from .run import infer, run
+from .serve import serve
 from .validate import validate
 
 __all__ = ["app"]
@@ -23,6 +24,7 @@ app.command()(infer)
 app.command()(evaluate)
 app.command()(report)
 app.command()(validate)
+app.command()(serve)
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")
 app.add_typer(metrics_app, name="metrics")
