@@ -24,8 +24,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["TextNormalizer"]
+from pydantic import PrivateAttr
+
+from ._base import Metric
+
+__all__ = ["NormalizedMetric", "TextNormalizer"]
 
 _YO = str.maketrans({"ё": "е", "Ё": "Е"})
 
@@ -62,3 +67,32 @@ class TextNormalizer:
         if self.collapse_whitespace:
             return " ".join(text.split())
         return text.strip()
+
+
+class NormalizedMetric(Metric):
+    """A metric whose text comparison takes the normaliser options as named fields.
+
+    Subclasses may change a default by declaring the field again.
+    """
+
+    case_sensitive: bool = False
+    """Compare case as is (default: both sides lower-cased)."""
+    collapse_whitespace: bool = False
+    """Collapse every internal whitespace run (NBSP, newlines, tabs) to one space."""
+    nfkc: bool = False
+    """Apply Unicode NFKC first: é composed = e + U+0301, NBSP = space, ５ = 5."""
+    strip_punctuation: bool = False
+    """Delete Unicode punctuation (category P*: ``.,-«»"%``...) before comparing."""
+    fold_yo: bool = False
+    """Treat ё as е and Ё as Е."""
+
+    _normalize: TextNormalizer = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._normalize = TextNormalizer(
+            case_sensitive=self.case_sensitive,
+            collapse_whitespace=self.collapse_whitespace,
+            nfkc=self.nfkc,
+            strip_punctuation=self.strip_punctuation,
+            fold_yo=self.fold_yo,
+        )

@@ -20,45 +20,19 @@ is scored case-sensitively with every ASCII space removed:
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import PrivateAttr
-
 from ..core import Sample
 from ._base import Metric, Score, register_metric
-from ._normalize import TextNormalizer
+from ._normalize import NormalizedMetric
 
 __all__ = ["ExactMatch", "SubstringMatch"]
 
 
 @register_metric("exact_match", version="1.0.0", higher_is_better=True)
-class ExactMatch(Metric):
+class ExactMatch(NormalizedMetric):
     """1.0 when the normalised answer equals some normalised reference, else 0.0.
 
     With the defaults: ``answer.strip().lower() == reference.strip().lower()``.
     """
-
-    case_sensitive: bool = False
-    """Compare case as is (default: both sides lower-cased)."""
-    collapse_whitespace: bool = False
-    """Collapse every internal whitespace run (NBSP, newlines, tabs) to one space."""
-    nfkc: bool = False
-    """Apply Unicode NFKC first: é composed = e + U+0301, NBSP = space, ５ = 5."""
-    strip_punctuation: bool = False
-    """Delete Unicode punctuation (category P*: ``.,-«»"%``...) before comparing."""
-    fold_yo: bool = False
-    """Treat ё as е and Ё as Е."""
-
-    _normalize: TextNormalizer = PrivateAttr()
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._normalize = TextNormalizer(
-            case_sensitive=self.case_sensitive,
-            collapse_whitespace=self.collapse_whitespace,
-            nfkc=self.nfkc,
-            strip_punctuation=self.strip_punctuation,
-            fold_yo=self.fold_yo,
-        )
 
     def score(self, answer: str, sample: Sample) -> Score:
         if not sample.answers:

@@ -37,13 +37,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import PrivateAttr
-
 from ..core import Sample
 from ..core.json_schema import UnsupportedSchema, schema_errors
 from ._anls_star import anls_star_match, anls_star_score, key_scores
 from ._base import CorpusValue, Metric, Score, register_metric
-from ._normalize import TextNormalizer
+from ._normalize import NormalizedMetric
 
 __all__ = [
     "AnlsStar",
@@ -142,7 +140,7 @@ def _field_counts(gt: dict[str, str], pred: dict[str, str]) -> Score:
 
 
 @register_metric("field_f1", version="1.0.0", higher_is_better=True, pooled=True)
-class FieldF1(Metric):
+class FieldF1(NormalizedMetric):
     """KIE field-level F1: exact field matches after a declared normaliser.
 
     Both the ground truth and the answer are flattened to dotted paths (``a.b``,
@@ -158,27 +156,10 @@ class FieldF1(Metric):
     micro F1 over a group's summed counts.
     """
 
-    case_sensitive: bool = False
-    """Compare case as is (default: both sides lower-cased)."""
     collapse_whitespace: bool = True
     """Collapse every whitespace run (NBSP, newlines, tabs) to one space."""
     nfkc: bool = True
     """Apply Unicode NFKC first: é composed = e + U+0301, NBSP = space, ５ = 5."""
-    fold_yo: bool = False
-    """Treat ё as е and Ё as Е."""
-    strip_punctuation: bool = False
-    """Delete Unicode punctuation (category P*: ``.,-«»"%``...) before comparing."""
-
-    _normalize: TextNormalizer = PrivateAttr()
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._normalize = TextNormalizer(
-            case_sensitive=self.case_sensitive,
-            collapse_whitespace=self.collapse_whitespace,
-            nfkc=self.nfkc,
-            strip_punctuation=self.strip_punctuation,
-            fold_yo=self.fold_yo,
-        )
 
     def fields(self, value: Any) -> dict[str, str]:
         """The normalised, non-empty fields of a JSON value by dotted path."""
