@@ -22,10 +22,11 @@ Departures from the scorer, for answers it cannot score:
 * A fragment (anything that does not start with ``<html`` or ``<!doctype``) is wrapped
   in ``<html><body>...</body></html>``; the scorer gives a bare ``<table>`` 0.0, even
   against itself.
-* With ``normalize`` (the default), ``th`` becomes ``td``, ``thead``/``tbody``/``tfoot``
-  are unwrapped on both sides, and a table nested in another element is found too, as
-  OmniDocBench does; ``normalize=False`` gives the scorer's own tree, for numbers
-  comparable with published PubTabNet results.
+* By default the tree is the scorer's own, so values equal published PubTabNet numbers.
+  With ``normalize: true``, ``th`` becomes ``td``, ``thead``/``tbody``/``tfoot`` are
+  unwrapped on both sides and a table nested in another element is found too, as
+  OmniDocBench does — fairer to VLM answers that drop ``thead``, but no longer the
+  official number.
 * An answer with no table scores 0; a value below 0 (possible for deeply nested
   non-table markup) is reported as 0; two empty tables score 1 (the scorer divides by
   zero). A span that is not an integer is compared as text (the scorer raises).
@@ -248,7 +249,7 @@ def teds_score(
     true: str,
     *,
     structure_only: bool = False,
-    normalize: bool = True,
+    normalize: bool = False,
     markdown: bool = False,
     ignore_nodes: tuple[str, ...] = (),
 ) -> float | None:
@@ -276,8 +277,8 @@ class Teds(Metric):
 
     structure_only: bool = False
     """Ignore cell contents: TEDS-S (what ``teds_struct`` sets)."""
-    normalize: bool = True
-    """``th`` as ``td`` and ``thead``/``tbody``/``tfoot`` unwrapped on both sides; off: the scorer's tree."""
+    normalize: bool = False
+    """``th`` as ``td`` and ``thead``/``tbody``/``tfoot`` unwrapped on both sides (off: the scorer's tree)."""
     markdown: bool = False
     """Convert a Markdown pipe table to HTML when the text has no ``<table``."""
     ignore_nodes: tuple[str, ...] = ()

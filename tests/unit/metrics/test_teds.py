@@ -47,10 +47,12 @@ def test_matches_official_scorer(case: dict, normalize: bool, structure_only: bo
 def test_registered_metrics_score_golden_cases(case: dict) -> None:
     options = {"ignore_nodes": case.get("ignore_nodes") or []}
     for name, key in (("teds", "teds_normalized"), ("teds_struct", "teds_struct_normalized")):
-        score = build_metric({"name": name, **options}).score(case["pred"], sample(case["true"]))
+        score = build_metric({"name": name, "normalize": True, **options}).score(
+            case["pred"], sample(case["true"])
+        )
         assert score.value == pytest.approx(max(0.0, case[key]), abs=1e-9)
-    raw = build_metric({"name": "teds", "normalize": False, **options})
-    assert raw.score(case["pred"], sample(case["true"])).value == pytest.approx(
+    official = build_metric({"name": "teds", **options})  # the default is the scorer's own tree
+    assert official.score(case["pred"], sample(case["true"])).value == pytest.approx(
         max(0.0, case["teds"]), abs=1e-9
     )
 
@@ -90,7 +92,7 @@ def test_scorer_quirks_on_a_one_by_two_table() -> None:
     assert teds_score(doc("<tr><th>a</th><th>b</th></tr>"), td, normalize=False) == pytest.approx(1 / 3)
     assert teds_score(doc("<thead><tr><td>a</td><td>b</td></tr></thead>"), td, normalize=False) == 0.75
     assert teds_score(doc("<tr><td>a</td><td>c</td></tr>"), td, normalize=False) == pytest.approx(2 / 3)
-    assert teds_score(th, td) == 1.0
+    assert teds_score(th, td, normalize=True) == 1.0
 
 
 def test_fragment_is_wrapped_and_unparseable_answer_scores_zero() -> None:
@@ -128,7 +130,7 @@ def test_markdown_answers_are_converted_only_when_asked() -> None:
 def test_both_names_are_registered_with_versions() -> None:
     assert metrics.get("teds").version == "1.0.0"
     assert build_metric("teds_struct").structure_only is True
-    assert build_metric("teds").info().options["normalize"] is True
+    assert build_metric("teds").info().options["normalize"] is False
 
 
 cells = st.text(alphabet=st.sampled_from(list("абвЁё abc12.-")), max_size=6)
