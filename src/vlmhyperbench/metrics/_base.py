@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -18,12 +18,12 @@ from ..core import (
     problems_from_validation_error,
 )
 
-__all__ = ["CorpusValue", "Metric", "Score", "build_metric", "metrics", "register_metric"]
+__all__ = ["CorpusValue", "Metric", "Score", "batch_edits", "build_metric", "metrics", "register_metric"]
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
-    """One sample's value for one metric.
+class Score(NamedTuple):
+    """One sample's value for one metric (a NamedTuple: immutable and cheap to create,
+    which matters at 100,000 scores a second).
 
     ``value`` is None when the metric does not apply (no reference) or the answer is
     invalid (``invalid`` says why). ``num``/``den`` carry the parts of a pooled
@@ -61,6 +61,10 @@ class Metric(BaseModel):
     def score(self, answer: str, sample: Sample) -> Score:
         """Score one answer against ``sample.answers`` (the references)."""
         raise NotImplementedError
+
+    def score_batch(self, answers: Sequence[str], samples: Sequence[Sample]) -> list[Score]:
+        """`score` for many answers at once; metrics with a vectorised path override it."""
+        return [self.score(answer, sample) for answer, sample in zip(answers, samples)]
 
     def corpus(self, scores: Sequence[Score]) -> CorpusValue | None:
         """The corpus value of a group of valid scores; None when the metric has none.
@@ -126,6 +130,23 @@ def register_metric(
         return cls
 
     return decorator
+
+
+def batch_edits(references: Sequence[Sequence[Any]], hypotheses: Sequence[Sequence[Any]]) -> list[int]:
+    """Levenshtein distances of aligned pairs, computed by rapidfuzz in C++ on every core.
+
+    The same distance as `rapidfuzz.distance.Levenshtein.distance` pair by pair, without
+    a Python call per pair.
+    """
+    if not references:
+        return []
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    distances: list[int] = process.cpdist(
+        references, hypotheses, scorer=Levenshtein.distance, workers=-1
+    ).tolist()
+    return distances
 
 
 def build_metric(ref: PluginRef | str | dict[str, Any], location: SourceLocation | None = None) -> Metric:

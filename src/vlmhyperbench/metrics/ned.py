@@ -24,10 +24,12 @@ metric and are not part of it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rapidfuzz.distance import Levenshtein
 
 from ..core import Sample
-from ._base import Metric, Score, register_metric
+from ._base import Metric, Score, batch_edits, register_metric
 
 __all__ = ["NormalizedEditDistance", "ned_score"]
 
@@ -53,3 +55,16 @@ class NormalizedEditDistance(Metric):
         scores = [ned_score(answer, ref) for ref in sample.answers]
         # On a tie the longer pair wins, so the pooled value weights the sample fully.
         return min(scores, key=lambda s: (s.value, -(s.den or 0.0)))
+
+    def score_batch(self, answers: Sequence[str], samples: Sequence[Sample]) -> list[Score]:
+        single, refs, hyps = [], [], []
+        for i, (answer, sample) in enumerate(zip(answers, samples)):
+            if len(sample.answers) == 1:
+                single.append(i)
+                refs.append(sample.answers[0])
+                hyps.append(answer)
+        out: list[Score | None] = [None] * len(samples)
+        for i, ref, hyp, e in zip(single, refs, hyps, batch_edits(refs, hyps)):
+            longest = len(ref) if len(ref) > len(hyp) else len(hyp)
+            out[i] = Score(e / longest if longest else 0.0, float(e), float(longest))
+        return [s if s is not None else self.score(answers[i], samples[i]) for i, s in enumerate(out)]

@@ -18,12 +18,12 @@ references (jiwer's corpus-level value over a list of pairs).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
 from ..core import Sample
-from ._base import Metric, Score, register_metric
+from ._base import Metric, Score, batch_edits, register_metric
 
 __all__ = ["CharacterErrorRate", "WordErrorRate", "error_rate"]
 
@@ -46,6 +46,25 @@ def error_rate(reference: Sequence[object], hypothesis: Sequence[object]) -> Sco
     return Score(value, num=float(edits), den=float(n_ref))
 
 
+def _batched(
+    metric: Metric,
+    answers: Sequence[str],
+    samples: Sequence[Sample],
+    units: Callable[[str], Sequence[object]],
+) -> list[Score]:
+    """Single-reference samples in one C++ call; the others through `score`."""
+    single, refs, hyps = [], [], []
+    for i, (answer, sample) in enumerate(zip(answers, samples)):
+        if len(sample.answers) == 1:
+            single.append(i)
+            refs.append(units(sample.answers[0]))
+            hyps.append(units(answer))
+    out: list[Score | None] = [None] * len(samples)
+    for i, ref, e in zip(single, refs, batch_edits(refs, hyps)):
+        out[i] = Score(e / len(ref) if ref else float(e), float(e), float(len(ref)))
+    return [s if s is not None else metric.score(answers[i], samples[i]) for i, s in enumerate(out)]
+
+
 def _best(scores: list[Score]) -> Score:
     if not scores:
         return Score(None, invalid="no reference answer")
@@ -60,6 +79,9 @@ class CharacterErrorRate(Metric):
         hyp = _cer_units(answer)
         return _best([error_rate(_cer_units(ref), hyp) for ref in sample.answers])
 
+    def score_batch(self, answers: Sequence[str], samples: Sequence[Sample]) -> list[Score]:
+        return _batched(self, answers, samples, _cer_units)
+
 
 @register_metric("wer", version="1.0.0", higher_is_better=False, pooled=True)
 class WordErrorRate(Metric):
@@ -68,3 +90,6 @@ class WordErrorRate(Metric):
     def score(self, answer: str, sample: Sample) -> Score:
         hyp = _wer_units(answer)
         return _best([error_rate(_wer_units(ref), hyp) for ref in sample.answers])
+
+    def score_batch(self, answers: Sequence[str], samples: Sequence[Sample]) -> list[Score]:
+        return _batched(self, answers, samples, _wer_units)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..aggregators import ScoredSample, aggregators
@@ -24,13 +25,13 @@ from ..core import (
     RunSpec,
     Sample,
     SampleScoreRecord,
-    StatisticsSpec,
     SourceLocation,
+    StatisticsSpec,
     atomic_write_text,
     write_json_model,
 )
 from ..datasets import Dataset, apply_filters, load_dataset
-from ..metrics import Metric
+from ..metrics import Metric, Score
 from ..metrics.resources import ResourceMetric
 from ..tasks import tasks
 from ._answers import LoadedAnswer, read_answers_file
@@ -40,42 +41,55 @@ __all__ = ["evaluate_answers", "evaluate_run", "score_samples", "write_metric_fi
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    sample: Sample
+    view: Sample
+    """The sample with references in the form metrics compare (canonical JSON for KIE)."""
+    loaded: LoadedAnswer
+    text: str
+    invalid: str | None
+
+
+def _prepare(sample: Sample, loaded: LoadedAnswer) -> _Prepared:
+    task = tasks.get(sample.task)
+    references = task.references(sample)
+    view = sample if references == sample.answers else sample.model_copy(update={"answers": references})
+    parsed = task.parse(loaded.answer, sample) if loaded.answer is not None else None
+    text = parsed.text if parsed is not None and parsed.text is not None else ""
+    return _Prepared(sample, view, loaded, text, parsed.invalid if parsed is not None else None)
+
+
 def score_samples(
     samples: Sequence[Sample],
     answers: dict[str, LoadedAnswer],
     metrics: Sequence[Metric],
     progress: Progress | None = None,
 ) -> list[ScoredSample]:
-    """Score each sample that has an answer with every metric."""
+    """Score each sample that has an answer with every metric (a metric at a time)."""
+    prepared = [_prepare(s, answers[s.id]) for s in samples if s.id in answers]
+    views = [p.view for p in prepared]
+    columns: dict[str, list[Score]] = {}
+    for done, metric in enumerate(metrics, start=1):
+        if isinstance(metric, ResourceMetric):
+            columns[metric.name] = [metric.score_record(p.loaded.record, p.view) for p in prepared]
+        else:
+            columns[metric.name] = metric.score_batch([p.text for p in prepared], views)
+        if progress is not None:
+            progress(done * len(prepared), len(metrics) * len(prepared))
     rows: list[ScoredSample] = []
-    total = len(samples)
-    for index, sample in enumerate(samples, start=1):
-        loaded = answers.get(sample.id)
-        if loaded is None:
-            continue
-        task = tasks.get(sample.task)
-        view = sample.model_copy(update={"answers": task.references(sample)})
-        parsed = task.parse(loaded.answer, sample) if loaded.answer is not None else None
-        invalid = parsed.invalid if parsed is not None else None
-        text = parsed.text if parsed is not None and parsed.text is not None else ""
-        scores = {
-            m.name: m.score_record(loaded.record, view)
-            if isinstance(m, ResourceMetric)
-            else m.score(text, view)
-            for m in metrics
-        }
+    for i, p in enumerate(prepared):
+        scores = {name: column[i] for name, column in columns.items()}
         lenient = {}
-        if invalid is not None and loaded.answer is not None:
-            repaired = task.repair(loaded.answer, sample)
+        if p.invalid is not None and p.loaded.answer is not None:
+            repaired = tasks.get(p.sample.task).repair(p.loaded.answer, p.sample)
             lenient = {
                 m.name: scores[m.name]
                 if isinstance(m, ResourceMetric)
-                else m.score(repaired.text or "", view)
+                else m.score(repaired.text or "", p.view)
                 for m in metrics
             }
-        rows.append(ScoredSample(sample, scores, loaded.answer, loaded.error, invalid, lenient))
-        if progress is not None and (index % 50 == 0 or index == total):
-            progress(index, total)
+        rows.append(ScoredSample(p.sample, scores, p.loaded.answer, p.loaded.error, p.invalid, lenient))
     return rows
 
 

@@ -96,3 +96,13 @@ def test_metrics_are_versioned_and_listed() -> None:
     assert set(NAMES) <= set(metrics.names())
     info = build_metric({"name": "anls", "threshold": 0.4}).info()
     assert (info.name, info.version, info.options) == ("anls", "1.0.0", {"threshold": 0.4})
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.lists(texts, min_size=0, max_size=3), texts), min_size=0, max_size=12))
+def test_batch_scoring_equals_scoring_one_by_one(rows: list[tuple[list[str], str]]) -> None:
+    samples = [sample(*refs) for refs, _ in rows]
+    answers = [answer for _, answer in rows]
+    for name in ("cer", "wer", "ned", "anls", "exact_match"):
+        metric = build_metric(name)
+        assert metric.score_batch(answers, samples) == [metric.score(a, s) for a, s in zip(answers, samples)]
