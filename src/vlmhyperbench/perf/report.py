@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from pathlib import Path
 
 from ..core import atomic_write_text, write_json_model
@@ -31,7 +32,7 @@ DEFINITIONS = [
     "Goodput = requests/s meeting every SLO given (TTFT, TPOT, E2E); correct goodput also requires a correct answer.",
 ]
 
-_COLUMNS = [
+_COLUMNS: list[tuple[str, Callable[[LevelSummary], object]]] = [
     ("level", lambda s: s.level),
     ("completed", lambda s: s.completed),
     ("failed", lambda s: s.failed),
@@ -59,10 +60,10 @@ def write_level(out_dir: Path, records: Sequence[PerfRequestRecord], summary: Le
     return folder
 
 
-def _charts(summaries: Sequence[LevelSummary], records: dict[str, list[PerfRequestRecord]]) -> list[object]:
+def _charts(summaries: Sequence[LevelSummary], records: dict[str, list[PerfRequestRecord]]) -> list[Any]:
     import plotly.graph_objects as go
 
-    charts = []
+    charts: list[Any] = []
     cdf = go.Figure()
     for level, recs in records.items():
         values = sorted(r.e2e_s for r in recs if r.e2e_s is not None and not r.warmup)
@@ -124,7 +125,7 @@ def _charts(summaries: Sequence[LevelSummary], records: dict[str, list[PerfReque
         fig = go.Figure()
         for level, recs in scored:
             if recs:
-                accuracy = sum(r.correct for r in recs) / len(recs)
+                accuracy = sum(1 for r in recs if r.correct) / len(recs)
                 e2e = sorted(r.e2e_s for r in recs if r.e2e_s is not None)
                 fig.add_scatter(
                     x=[e2e[len(e2e) // 2] if e2e else None], y=[accuracy], name=level, mode="markers"
