@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -149,6 +150,17 @@ def _stages(manifest: Manifest | None) -> dict[str, StageTiming]:
     }
 
 
+def _perf_levels(run_dir: RunDir) -> list[dict[str, Any]]:
+    """Summaries of perf levels attached with ``vlmhb perf --attach`` (read as plain JSON)."""
+    levels = []
+    for path in sorted((run_dir.root / "perf").glob("*/summary.json")):
+        try:
+            levels.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            logger.warning("ignoring %s: %s", path, exc)
+    return levels
+
+
 def build_run_report(run_dir: RunDir, *, n_worst: int = 10, n_examples: int = 10) -> RunReport:
     """Collect a run directory's spec, manifest, answers and metrics into a `RunReport`.
 
@@ -252,4 +264,5 @@ def build_run_report(run_dir: RunDir, *, n_worst: int = 10, n_examples: int = 10
         git_commit=manifest.git_commit if manifest is not None else None,
         host=dict(manifest.host) if manifest is not None else {},
         missing=missing,
+        perf=_perf_levels(run_dir),
     )

@@ -205,6 +205,8 @@ class RunReport(_Model):
     host: dict[str, Any] = Field(default_factory=dict)
     missing: list[str] = Field(default_factory=list)
     """One sentence per input that is missing or unreadable."""
+    perf: list[dict[str, Any]] = Field(default_factory=list)
+    """``vlmhb perf`` level summaries attached to the run (``perf/<level>/summary.json``)."""
 
     def metric(self, name: str) -> MetricInfo | None:
         """The `MetricInfo` called ``name``, if the run computed it."""

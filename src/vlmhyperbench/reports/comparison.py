@@ -54,6 +54,10 @@ class ComparisonRow(BaseModel):
     latency_p50_s: float | None = None
     latency_p95_s: float | None = None
     ttft_p50_s: float | None = None
+    perf_max_request_throughput: float | None = None
+    """Highest requests/s over the attached ``vlmhb perf`` levels."""
+    perf_ttft_p50_s: float | None = None
+    """Median TTFT of the attached perf level with the lightest load."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +99,26 @@ def comparison_rows(reports: Sequence[RunReport]) -> list[ComparisonRow]:
                 latency_p50_s=perf.latency_s.p50 if perf.latency_s else None,
                 latency_p95_s=perf.latency_s.p95 if perf.latency_s else None,
                 ttft_p50_s=perf.ttft_s.p50 if perf.ttft_s else None,
+                **_attached_perf(r),
             )
         )
     return rows
+
+
+def _attached_perf(report: RunReport) -> dict[str, float | None]:
+    levels = [level for level in report.perf if isinstance(level, dict) and level.get("completed")]
+    if not levels:
+        return {}
+    lightest = min(
+        levels,
+        key=lambda lv: (
+            (lv.get("settings") or {}).get("concurrency") or (lv.get("settings") or {}).get("rate") or 0
+        ),
+    )
+    return {
+        "perf_max_request_throughput": max(float(lv.get("request_throughput") or 0.0) for lv in levels),
+        "perf_ttft_p50_s": (lightest.get("ttft_s") or {}).get("median"),
+    }
 
 
 def _value_of(metric: str, *, pooled: bool) -> Callable[[ComparisonRow], object]:
@@ -112,7 +133,7 @@ def _ci_of(metric: str, end: int) -> Callable[[ComparisonRow], object]:
     return lambda row: (row.ci.get(metric) or (None, None))[end]
 
 
-def _columns(metrics: Sequence[MetricInfo]) -> list[_Column]:
+def _columns(metrics: Sequence[MetricInfo], with_perf: bool = False) -> list[_Column]:
     columns = [
         _Column("run_id", "run", lambda r: r.run_id),
         _Column("model", "model", lambda r: r.model),
@@ -141,6 +162,16 @@ def _columns(metrics: Sequence[MetricInfo]) -> list[_Column]:
         _Column("latency_p50_s", "latency p50, s", lambda r: r.latency_p50_s),
         _Column("latency_p95_s", "latency p95, s", lambda r: r.latency_p95_s),
         _Column("ttft_p50_s", "TTFT p50, s", lambda r: r.ttft_p50_s),
+        *(
+            [
+                _Column(
+                    "perf_max_request_throughput", "perf max req/s", lambda r: r.perf_max_request_throughput
+                ),
+                _Column("perf_ttft_p50_s", "perf TTFT p50, s", lambda r: r.perf_ttft_p50_s),
+            ]
+            if with_perf
+            else []
+        ),
     ]
 
 
@@ -187,7 +218,9 @@ def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
                 return (value is None, s * value if value is not None else 0.0, row.run_id)
 
             task_rows.sort(key=key)
-        tables.append(_TaskTable(task, metrics, task_rows, [c for c in _columns(metrics) if not c.csv_only]))
+        with_perf = any(r.perf_max_request_throughput is not None for r in task_rows)
+        columns = [c for c in _columns(metrics, with_perf) if not c.csv_only]
+        tables.append(_TaskTable(task, metrics, task_rows, columns))
     return tables
 
 
@@ -282,7 +315,8 @@ def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow]
 
 
 def _render_csv(reports: Sequence[RunReport], tables: list[_TaskTable]) -> str:
-    columns = _columns(_first_seen_metrics(reports))
+    with_perf = any(r.perf_max_request_throughput is not None for t in tables for r in t.rows)
+    columns = _columns(_first_seen_metrics(reports), with_perf)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([c.key for c in columns])

@@ -419,3 +419,23 @@ def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path
     assert all(run_id in page for run_id in ("run-low", "run-high", "run-ocr"))
     assert not re.search(r"<script[^>]*\ssrc\s*=", page, re.IGNORECASE)
     assert 'class="num best"' in page
+
+
+def test_attached_perf_levels_show_speed_beside_accuracy(tmp_path: Path) -> None:
+    import json
+
+    exp = tmp_path / "exp"
+    runs = [make_run(exp, "run-a"), make_run(exp, "run-b", scale=0.5)]
+    for level, concurrency, rps, ttft in (("c1", 1, 2.0, 0.12), ("c8", 8, 9.5, 0.4)):
+        folder = runs[0].root / "perf" / level
+        folder.mkdir(parents=True)
+        (folder / "summary.json").write_text(json.dumps({
+            "level": level, "settings": {"mode": "closed", "concurrency": concurrency}, "completed": 10,
+            "request_throughput": rps, "ttft_s": {"count": 10, "median": ttft}}))
+    write_comparison(exp, runs)
+    with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {r["run_id"]: r for r in csv.DictReader(fh)}
+    assert float(rows["run-a"]["perf_max_request_throughput"]) == 9.5
+    assert float(rows["run-a"]["perf_ttft_p50_s"]) == 0.12  # the lightest load
+    assert rows["run-b"]["perf_max_request_throughput"] == ""
+    assert "perf max req/s" in (exp / "comparison.md").read_text("utf-8")
