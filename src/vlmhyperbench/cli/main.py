@@ -6,6 +6,7 @@ import typer
 
 from .evaluate import evaluate, report
 from .registries import datasets_app, metrics_app, models_app, tasks_app
+from .perf import perf
 from .run import infer, run
 from .serve import serve
 from .validate import validate
@@ -24,6 +25,7 @@ app.command()(infer)
 app.command()(evaluate)
 app.command()(report)
 app.command()(validate)
+app.command()(perf)
 app.command()(serve)
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")

@@ -38,12 +38,16 @@ class PerfRequestRecord(BaseModel):
     """When it was actually sent, from the level's start."""
     send_lag_s: float = 0.0
     """``sent_s - scheduled_s``: the client being late is a measurement error."""
+    client_queue_s: float = 0.0
+    """Part of ``send_lag_s`` spent waiting for a free slot under ``max_concurrency`` (open loop)."""
     first_event_s: float | None = None
     """First SSE event of any kind (often a role-only chunk) − t_send."""
     ttft_s: float | None = None
     """First event carrying content − t_send."""
     e2e_s: float | None = None
     """Last event − t_send."""
+    end_s: float | None = None
+    """When the response ended (completed or failed), from the level's start."""
     itl_s: list[float] = Field(default_factory=list)
     """Gaps between content events; a chunk carrying k tokens contributes k gaps of gap/k."""
     split_chunks: int = 0

@@ -1,11 +1,11 @@
 """What ``vlmhb perf`` sends: document pages from a dataset, synthetic pages, or text.
 
-A workload is a list of `PerfRequest`: the chat-completions body (without ``model``,
+A workload is a list of `WorkloadItem`: the chat-completions body (without ``model``,
 ``stream``, ``max_tokens``, set per level) and what is known about it (sample id,
 references for correctness, image pixels). Synthetic pages are A4 text pages rendered
 at a chosen DPI (or pixel width), so a sweep over DPIs sweeps image tokens. With
 ``cache_bust`` every request gets a unique first line of text and a unique pixel, so
-neither a prefix cache nor an image cache can serve it from an earlier request.
+neither a prefix cache nor an image cache can serve it from an earlier request (`bust`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..core import ConfigError
 
-__all__ = ["PerfRequest", "dataset_workload", "synthetic_workload", "text_workload", "with_output_lengths"]
+__all__ = [
+    "WorkloadItem",
+    "bust",
+    "dataset_workload",
+    "synthetic_workload",
+    "text_workload",
+    "with_output_lengths",
+]
 
 A4_INCHES = (8.27, 11.69)
 _LINES = [
@@ -36,7 +43,7 @@ _LINES = [
 
 
 @dataclass(frozen=True)
-class PerfRequest:
+class WorkloadItem:
     """One request of a workload."""
 
     messages: list[dict[str, Any]]
@@ -75,10 +82,34 @@ def render_page(width_px: int, seed: int = 0) -> Image.Image:
     return img
 
 
-def _bust(image: Image.Image, index: int) -> Image.Image:
-    busted = image.copy()
-    busted.putpixel((index % busted.width, 0), (index * 37) % 256)
-    return busted
+def bust(item: WorkloadItem, nonce: str, index: int) -> WorkloadItem:
+    """A copy of ``item`` no cache has seen: a unique text part first, a changed pixel per image."""
+    messages = []
+    for message in item.messages:
+        content = message["content"]
+        if message["role"] != "user":
+            messages.append(message)
+            continue
+        parts: list[Any] = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+        busted: list[Any] = [{"type": "text", "text": f"[{nonce}]"}]
+        for part in parts:
+            if part.get("type") == "image_url":
+                busted.append(
+                    {"type": "image_url", "image_url": {"url": _bust_image(part["image_url"]["url"], index)}}
+                )
+            else:
+                busted.append(part)
+        messages.append({**message, "content": busted})
+    return WorkloadItem(messages, item.sample_id, item.references, item.image_pixels, dict(item.extra))
+
+
+def _bust_image(url: str, index: int) -> str:
+    header, _, data = url.partition(",")
+    with Image.open(io.BytesIO(base64.b64decode(data))) as img:
+        image = img.convert("RGB")
+    color = (index % 256, (index >> 8) % 256, (index >> 16) % 256)  # unique for 16 M requests
+    image.putpixel((0, 0), color)
+    return _data_url(image, "PNG")
 
 
 def synthetic_workload(
@@ -87,9 +118,8 @@ def synthetic_workload(
     widths: list[int] | None = None,
     n: int,
     question: str,
-    cache_bust: bool = False,
     seed: int = 0,
-) -> list[PerfRequest]:
+) -> list[WorkloadItem]:
     """``n`` requests per page size: A4 pages at each DPI (or pixel width)."""
     sizes = [round(d * A4_INCHES[0]) for d in (dpis or [])] + list(widths or [])
     if not sizes:
@@ -97,28 +127,26 @@ def synthetic_workload(
     out = []
     for width in sizes:
         page = render_page(width, seed)
+        url = _data_url(page)
         for i in range(n):
-            image = _bust(page, i) if cache_bust else page
-            text = f"[request {seed}-{width}-{i}]\n{question}" if cache_bust else question
             out.append(
-                PerfRequest(
-                    _user(text, [_data_url(image)]),
+                WorkloadItem(
+                    _user(question, [url]),
                     sample_id=f"page{width}-{i}",
-                    image_pixels=image.width * image.height,
+                    image_pixels=page.width * page.height,
                 )
             )
     return out
 
 
-def text_workload(*, n: int, words: int, cache_bust: bool = False, seed: int = 0) -> list[PerfRequest]:
+def text_workload(*, n: int, words: int, seed: int = 0) -> list[WorkloadItem]:
     """Text-only prompts of about ``words`` words."""
     rng = random.Random(seed)
     vocabulary = " ".join(_LINES).split()
     out = []
     for i in range(n):
         body = " ".join(rng.choice(vocabulary) for _ in range(words))
-        text = f"[request {seed}-{i}] {body}" if cache_bust else body
-        out.append(PerfRequest([{"role": "user", "content": text}], sample_id=f"text-{i}"))
+        out.append(WorkloadItem([{"role": "user", "content": body}], sample_id=f"text-{i}"))
     return out
 
 
@@ -127,9 +155,8 @@ def dataset_workload(
     *,
     task: str | None = None,
     limit: int | None = None,
-    cache_bust: bool = False,
     seed: int = 0,
-) -> list[PerfRequest]:
+) -> list[WorkloadItem]:
     """The samples of a registered dataset: page images with their questions and answers."""
     from ..datasets import load_dataset
     from ..tasks import tasks
@@ -140,32 +167,30 @@ def dataset_workload(
         raise ConfigError(f"no samples{f' of task {task!r}' if task else ''} in {root}")
     random.Random(seed).shuffle(samples)
     out = []
-    for i, sample in enumerate(samples[: limit or len(samples)]):
+    for sample in samples[: limit or len(samples)]:
         images, pixels = [], 0
         for path in sample.images:
             with Image.open(path) as img:
-                image = _bust(img.convert("L"), i) if cache_bust else img.copy()
-                pixels += image.width * image.height
-                images.append(_data_url(image, "PNG" if cache_bust else (img.format or "PNG")))
+                pixels += img.width * img.height
+                images.append(_data_url(img.copy(), img.format or "PNG"))
         question = sample.question or tasks.get(sample.task).description
-        text = f"[request {seed}-{i}]\n{question}" if cache_bust else question
         out.append(
-            PerfRequest(
-                _user(text, images), sample_id=sample.id, references=sample.answers, image_pixels=pixels
+            WorkloadItem(
+                _user(question, images), sample_id=sample.id, references=sample.answers, image_pixels=pixels
             )
         )
     return out
 
 
 def with_output_lengths(
-    requests: list[PerfRequest],
+    requests: list[WorkloadItem],
     *,
     fixed: int | None = None,
     low: int | None = None,
     high: int | None = None,
     ignore_eos: bool = False,
     seed: int = 0,
-) -> list[PerfRequest]:
+) -> list[WorkloadItem]:
     """Give every request an output length: fixed, or uniform in [low, high] (seeded).
 
     With ``ignore_eos`` the server is asked (vLLM's ``ignore_eos``/``min_tokens``) to
@@ -181,6 +206,6 @@ def with_output_lengths(
             if ignore_eos:
                 extra.update(ignore_eos=True, min_tokens=n)
         out.append(
-            PerfRequest(request.messages, request.sample_id, request.references, request.image_pixels, extra)
+            WorkloadItem(request.messages, request.sample_id, request.references, request.image_pixels, extra)
         )
     return out
