@@ -9,12 +9,12 @@ Goodput is requests/s meeting every SLO given; a 1-token request meets a TPOT SL
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-import numpy as np
-
+from ..reports._stats import percentile
 from ._records import ClientHealth, LevelSettings, LevelSummary, PerfRequestRecord, Stats
 
 __all__ = ["SLO_KEYS", "Slo", "describe", "summarize"]
@@ -28,11 +28,11 @@ def describe(values: Sequence[float]) -> Stats:
     """Count, mean, std, min, median, p90, p95, p99 and max of ``values``."""
     if not values:
         return Stats(count=0)
-    a = np.asarray(values, dtype=float)
-    p50, p90, p95, p99 = (float(x) for x in np.percentile(a, [50, 90, 95, 99]))
+    data = sorted(float(v) for v in values)
+    p50, p90, p95, p99 = (percentile(data, q) for q in (50, 90, 95, 99))
     return Stats(
-        count=len(a), mean=float(a.mean()), std=float(a.std()), min=float(a.min()),
-        median=p50, p90=p90, p95=p95, p99=p99, max=float(a.max()),
+        count=len(data), mean=statistics.fmean(data), std=statistics.pstdev(data), min=data[0],
+        median=p50, p90=p90, p95=p95, p99=p99, max=data[-1],
     )  # fmt: skip
 
 
