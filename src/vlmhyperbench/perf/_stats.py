@@ -1,7 +1,7 @@
 """A level's ``summary.json`` from its request records.
 
 Definitions (perf-tools.md Appendix A): statistics are over the successful measured requests
-(warm-ups excluded); percentiles use numpy's linear interpolation. TPOT only counts requests
+(warm-ups excluded); percentiles are linearly interpolated (numpy's default). TPOT only counts requests
 with at least two output tokens; ITL pools every per-token gap of every request. The duration
 runs from the first send to the last completion of the measured requests, failures included.
 Goodput is requests/s meeting every SLO given; a 1-token request meets a TPOT SLO (as vLLM).
