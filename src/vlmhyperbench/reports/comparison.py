@@ -23,7 +23,7 @@ from ._model import RunReport
 from ._stats import fmt_num, fmt_with_ci
 from .html import environment, figure_html, plotly_js
 from .markdown import md_cell, md_table
-from .paired import PairedRow, paired_rows
+from .paired import PAIRED_HEADER, PairedRow, paired_cells, paired_csv, paired_md, paired_rows
 
 __all__ = ["ComparisonRow", "comparison_rows", "write_comparison"]
 
@@ -224,65 +224,6 @@ def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
     return tables
 
 
-PAIRED_HEADER = [
-    "task",
-    "metric",
-    "run A",
-    "run B",
-    "doc_class",
-    "n",
-    "mean A",
-    "mean B",
-    "A − B",
-    "CI low",
-    "CI high",
-    "p-value",
-    "verdict",
-]
-
-
-def _paired_cells(row: PairedRow) -> list[object]:
-    return [
-        row.task,
-        row.metric,
-        row.run_a,
-        row.run_b,
-        row.doc_class or "(all)",
-        row.n,
-        row.mean_a,
-        row.mean_b,
-        row.difference,
-        row.ci_low,
-        row.ci_high,
-        row.p_value,
-        row.verdict,
-    ]
-
-
-def _paired_md(pairs: list[PairedRow]) -> list[str]:
-    if not pairs:
-        return []
-    body = [[fmt_num(v) if v is None or isinstance(v, float) else v for v in _paired_cells(p)] for p in pairs]
-    return [
-        "## Paired comparisons",
-        "Run A − run B on the samples both scored, per metric, over all samples and per doc_class: "
-        "difference of means with its bootstrap interval and a two-sided sign-flip permutation p-value; "
-        "the verdict uses p < 0.05.",
-        md_table(PAIRED_HEADER, body),
-    ]
-
-
-def _paired_csv(pairs: list[PairedRow]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(list(PairedRow.model_fields))
-    for p in pairs:
-        writer.writerow(
-            ["" if v is None else repr(v) if isinstance(v, float) else v for v in p.model_dump().values()]
-        )
-    return buf.getvalue()
-
-
 def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow] | None = None) -> str:
     parts = [
         f"# Comparison: {md_cell(experiment)}",
@@ -310,7 +251,7 @@ def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow]
         parts.append(md_table([c.header for c in table.columns], body))
         versions = ", ".join(f"{m.name}@{m.version}" for m in table.metrics)
         parts.append(f"Metrics: {md_cell(versions) if versions else '—'}.")
-    parts += _paired_md(pairs or [])
+    parts += paired_md(pairs or [])
     return "\n\n".join(parts) + "\n"
 
 
@@ -355,7 +296,7 @@ def _render_html(experiment: str, tables: list[_TaskTable], pairs: list[PairedRo
             fmt_num=fmt_num,
             pairs=pairs or [],
             paired_header=PAIRED_HEADER,
-            paired_cells=_paired_cells,
+            paired_cells=paired_cells,
         )
     )
 
@@ -384,7 +325,7 @@ def write_comparison(experiment_dir: Path, run_dirs: list[RunDir]) -> list[Path]
     outputs = {
         "comparison.md": _render_md(experiment, tables, pairs),
         "comparison.csv": _render_csv(reports, tables),
-        "comparison_pairs.csv": _paired_csv(pairs),
+        "comparison_pairs.csv": paired_csv(pairs),
         "comparison.html": _render_html(experiment, tables, pairs),
     }
     paths = []

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 
 from ..core import AggregateRow, atomic_write_text
 from ._model import RunReport, WorstSample, report_writers
-from ._stats import fmt_ci, fmt_num, fmt_with_ci, fmt_time
+from ._stats import fmt_ci, fmt_num, fmt_time, fmt_with_ci
 
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure

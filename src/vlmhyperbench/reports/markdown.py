@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..core import AggregateRow, atomic_write_text
 from ._model import RunReport, report_writers
-from ._stats import Distribution, fmt_ci, fmt_num, fmt_with_ci, fmt_time
+from ._stats import Distribution, fmt_ci, fmt_num, fmt_time, fmt_with_ci
 
 __all__ = ["MarkdownReport", "md_cell", "md_table"]
 

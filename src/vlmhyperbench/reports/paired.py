@@ -10,6 +10,8 @@ statistics settings, so the report is reproducible.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import logging
 from collections.abc import Sequence
@@ -19,8 +21,10 @@ from pydantic import BaseModel
 from ..aggregators.bootstrap import paired_test, seeded_rng
 from ..core import MetricInfo, RunDir, SampleScoreRecord, UserError, read_jsonl_models
 from ._model import RunReport
+from ._stats import fmt_num
+from .markdown import md_table
 
-__all__ = ["PairedRow", "paired_rows"]
+__all__ = ["PAIRED_HEADER", "PairedRow", "paired_cells", "paired_csv", "paired_md", "paired_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -120,3 +124,62 @@ def paired_rows(reports: Sequence[RunReport], run_dirs: Sequence[RunDir]) -> lis
                 groups.setdefault(sa[sid].doc_class, []).append((x, y))
             rows += [_row(a, b, metric, doc_class, pairs) for doc_class, pairs in groups.items()]
     return rows
+
+
+PAIRED_HEADER = [
+    "task",
+    "metric",
+    "run A",
+    "run B",
+    "doc_class",
+    "n",
+    "mean A",
+    "mean B",
+    "A − B",
+    "CI low",
+    "CI high",
+    "p-value",
+    "verdict",
+]
+
+
+def paired_cells(row: PairedRow) -> list[object]:
+    return [
+        row.task,
+        row.metric,
+        row.run_a,
+        row.run_b,
+        row.doc_class or "(all)",
+        row.n,
+        row.mean_a,
+        row.mean_b,
+        row.difference,
+        row.ci_low,
+        row.ci_high,
+        row.p_value,
+        row.verdict,
+    ]
+
+
+def paired_md(pairs: list[PairedRow]) -> list[str]:
+    if not pairs:
+        return []
+    body = [[fmt_num(v) if v is None or isinstance(v, float) else v for v in paired_cells(p)] for p in pairs]
+    return [
+        "## Paired comparisons",
+        "Run A − run B on the samples both scored, per metric, over all samples and per doc_class: "
+        "difference of means with its bootstrap interval and a two-sided sign-flip permutation p-value; "
+        "the verdict uses p < 0.05.",
+        md_table(PAIRED_HEADER, body),
+    ]
+
+
+def paired_csv(pairs: list[PairedRow]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(PairedRow.model_fields))
+    for p in pairs:
+        writer.writerow(
+            ["" if v is None else repr(v) if isinstance(v, float) else v for v in p.model_dump().values()]
+        )
+    return buf.getvalue()
