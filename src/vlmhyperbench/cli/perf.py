@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 from pydantic import ValidationError
-from rich.progress import Progress
+from rich.progress import MofNCompleteColumn, Progress, TaskID
 from rich.table import Table
 
 from ..core import ConfigError, SourceLocation, problems_from_validation_error
@@ -108,11 +108,15 @@ def perf(
                 exc, SourceLocation(config) if config else SourceLocation(key="flags"), locate
             )
         ) from None
-    with Progress(console=err_console) as bar:
-        task_id = bar.add_task("levels", total=len(cfg.concurrency) + len(cfg.rate))
-        summaries = run_perf(
-            cfg, lambda level, done, total: bar.update(task_id, completed=done, description=f"level {level}")
-        )
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=err_console) as bar:
+        bars: dict[str, TaskID] = {}
+
+        def tick(level: str, done: int, total: int | None) -> None:
+            if level not in bars:
+                bars[level] = bar.add_task(f"level {level}", total=total)
+            bar.update(bars[level], completed=done)
+
+        summaries = run_perf(cfg, tick)
     table = Table(title="vlmhb perf", title_justify="left")
     for column in (
         "level",

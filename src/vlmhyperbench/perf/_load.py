@@ -119,7 +119,11 @@ def to_record(
 
 
 async def generate_load(
-    client: ChatClient, get: Callable[[int], Prepared], settings: LevelSettings, level: str
+    client: ChatClient,
+    get: Callable[[int], Prepared],
+    settings: LevelSettings,
+    level: str,
+    on_done: Callable[[int], None] | None = None,
 ) -> tuple[list[PerfRequestRecord], ClientHealth]:
     """Run one level (warm-up, then the measured phase) and return its records in request order."""
     t0 = perf_counter()
@@ -130,6 +134,8 @@ async def generate_load(
         ex = await client.send(prep.body, i)
         records.append(to_record(ex, prep, request_id=i, level=level, t0=t0, warmup=warmup,
                                  scheduled_s=scheduled, queue_s=queue_s))  # fmt: skip
+        if on_done is not None:
+            on_done(len(records))
 
     width = settings.concurrency or settings.max_concurrency or 1
     n_warm = settings.warmup_requests

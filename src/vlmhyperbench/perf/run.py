@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..core import ConfigError, Sample
 from ._records import LevelSettings, LevelSummary, PerfRequestRecord
 from .report import write_level, write_perf_report
-from .runner import PerfRequest, RequestSource, run_level, summarize
+from .runner import PerfRequest, RequestSource, level_name, run_level, summarize
 from .workloads import (
     WorkloadItem,
     bust,
@@ -36,7 +36,8 @@ __all__ = ["PerfConfig", "run_perf"]
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int | None], None]
+"""``(level, finished requests, total or None)`` after each request."""
 
 
 class PerfConfig(BaseModel):
@@ -162,8 +163,15 @@ def run_perf(cfg: PerfConfig, progress: Progress | None = None) -> list[LevelSum
     for index, settings in enumerate(levels, start=1):
         requests = _requests(items, cfg, settings, index)
         before = _scrape(cfg.url)
+        total = settings.num_requests + settings.warmup_requests if settings.num_requests else None
+        name = level_name(settings)
+
+        def tick(done: int, name: str = name, total: int | None = total) -> None:
+            if progress is not None:
+                progress(name, done, total)
+
         records, summary = run(
-            run_level(cfg.url, cfg.model, requests, settings, dict(cfg.slo), headers=headers)
+            run_level(cfg.url, cfg.model, requests, settings, dict(cfg.slo), headers=headers, on_done=tick)
         )
         after = _scrape(cfg.url)
         if any(i.references for i in items):
@@ -184,8 +192,6 @@ def run_perf(cfg: PerfConfig, progress: Progress | None = None) -> list[LevelSum
         write_level(out, records, summary)
         summaries.append(summary)
         all_records[summary.level] = records
-        if progress:
-            progress(summary.level, index, len(levels))
     write_perf_report(out, summaries, all_records)
     return summaries
 

@@ -92,6 +92,7 @@ async def run_level(
     slo: Slo | None = None,
     *,
     headers: Mapping[str, str] | None = None,
+    on_done: Callable[[int], None] | None = None,
 ) -> tuple[list[PerfRequestRecord], LevelSummary]:
     """Run one load level and summarise it.
 
@@ -103,6 +104,7 @@ async def run_level(
             ``max_concurrency``) loop, ``num_requests`` and/or ``duration_s``, warm-up, timeout, seed.
         slo: Maxima in seconds for ``ttft_s``, ``tpot_s``, ``e2e_s``, for goodput.
         headers: Extra HTTP headers (e.g. ``Authorization``).
+        on_done: Called with the number of finished requests after each one (progress bars).
 
     Returns:
         Every record (warm-ups included, flagged) in request order, and the level's summary.
@@ -122,7 +124,7 @@ async def run_level(
     client = ChatClient(url, timeout_s=settings.timeout_s, headers=headers)
     try:
         records, health = await generate_load(
-            client, _preparer(requests, model, settings.max_tokens), settings, level
+            client, _preparer(requests, model, settings.max_tokens), settings, level, on_done
         )
     finally:
         await client.aclose()
