@@ -143,15 +143,74 @@ def test_evaluate_accepts_metric_options_and_rejects_bad_ones(tiny_dataset: Path
     answers = tmp_path / "a.jsonl"
     answers.write_text('{"sample_id": "s-002", "answer": "Петр"}\n', "utf-8")
     out = tmp_path / "o"
-    done = vlmhb("evaluate", "-d", str(tiny_dataset), "-a", str(answers), "--out", str(out),
-                 "--metrics", "anls[threshold=0.2],exact_match")
+    done = vlmhb(
+        "evaluate",
+        "-d",
+        str(tiny_dataset),
+        "-a",
+        str(answers),
+        "--out",
+        str(out),
+        "--metrics",
+        "anls[threshold=0.2],exact_match",
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads((out / "metrics.json").read_text())
     assert summary["metrics"][0]["options"] == {"threshold": 0.2}
     assert summary["aggregates"]["general"][0]["values"]["anls"] == 0.0  # NL 0.25 ≥ 0.2
-    done = vlmhb("evaluate", "-d", str(tiny_dataset), "-a", str(answers), "--out", str(out),
-                 "--metrics", "anls[treshold=0.2]")
+    done = vlmhb(
+        "evaluate",
+        "-d",
+        str(tiny_dataset),
+        "-a",
+        str(answers),
+        "--out",
+        str(out),
+        "--metrics",
+        "anls[treshold=0.2]",
+    )
     assert done.returncode == 2 and "treshold" in done.stderr and "unknown key" in done.stderr
-    done = vlmhb("evaluate", "-d", str(tiny_dataset), "-a", str(answers), "--out", str(out),
-                 "--metrics", "anls", "--confidence", "1.5")
+    done = vlmhb(
+        "evaluate",
+        "-d",
+        str(tiny_dataset),
+        "-a",
+        str(answers),
+        "--out",
+        str(out),
+        "--metrics",
+        "anls",
+        "--confidence",
+        "1.5",
+    )
     assert done.returncode == 2 and "confidence" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_stages_run_from_the_run_folder_alone(
+    openai_server: ScriptedOpenAIServer, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    openai_server.answers = {"s-001": "ИВАНОВ", "s-002": "ПЁТР", "s-003": "7707083893"}
+    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url)
+    assert vlmhb("run", str(cfg)).returncode == 0
+    run_dir = tmp_path / "runs" / "exp" / "r1"
+    before = (run_dir / "metrics" / "metrics_by_id.csv").read_text()
+    shutil.rmtree(run_dir / "metrics")
+    shutil.rmtree(run_dir / "report")
+    (run_dir / "answers.jsonl").unlink()
+    openai_server.clear(requests=True)
+    openai_server.answers = {"s-001": "ИВАНОВ", "s-002": "ПЁТР", "s-003": "7707083893"}
+    moved = tmp_path / "mounted"
+    shutil.copytree(tiny_dataset, moved)  # a container sees the dataset elsewhere
+    for name in ("infer", "evaluate", "report"):
+        done = vlmhb("stage", name, "--run-dir", str(run_dir), "--dataset", str(moved))
+        assert done.returncode == 0, done.stderr[-1500:]
+    assert sorted(openai_server.requested_sample_ids) == ["s-001", "s-002", "s-003"]
+    assert (run_dir / "metrics" / "metrics_by_id.csv").read_text() == before
+    assert (run_dir / "report" / "report.html").exists()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert {"infer", "evaluate", "report"} <= set(manifest["stages"])
+    (moved / "images" / "s-001.png").write_bytes((moved / "images" / "s-003.png").read_bytes())
+    done = vlmhb("stage", "evaluate", "--run-dir", str(run_dir), "--dataset", str(moved))
+    assert done.returncode == 2 and "is not the one this run was planned with" in done.stderr

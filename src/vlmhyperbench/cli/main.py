@@ -8,6 +8,7 @@ from .evaluate import evaluate, report
 from .registries import datasets_app, metrics_app, models_app, tasks_app
 from .perf import perf
 from .run import infer, run
+from .stage import stage
 from .serve import serve
 from .validate import validate
 
@@ -26,6 +27,7 @@ app.command()(evaluate)
 app.command()(report)
 app.command()(validate)
 app.command()(perf)
+app.command()(stage)
 app.command()(serve)
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")

@@ -31,9 +31,11 @@ __all__ = [
     "ALL_STAGES",
     "ExperimentResult",
     "RunOutcome",
+    "planned_from_run_dir",
     "run_experiment",
     "run_experiment_async",
     "run_plan",
+    "run_stage_async",
 ]
 
 logger = logging.getLogger(__name__)
@@ -281,3 +283,42 @@ async def run_experiment_async(
 def run_experiment(config: Path | str | LoadedExperiment, **kwargs: object) -> ExperimentResult:
     """Synchronous `run_experiment_async`."""
     return anyio.run(lambda: run_experiment_async(config, **kwargs))  # type: ignore[arg-type]
+
+
+def planned_from_run_dir(run_dir: RunDir, dataset_root: Path | None = None) -> PlannedRun:
+    """Rebuild a run from its ``run_spec.json`` alone (what an isolated stage has).
+
+    Args:
+        run_dir: The run folder.
+        dataset_root: Where the dataset is mounted here, when not at the recorded path
+            (a container); its fingerprint must still match the recorded one.
+    """
+    from ..backends import backends
+    from ..core import DatasetError
+    from ..datasets import apply_filters, load_dataset
+    from ..metrics import build_metric
+
+    spec = run_dir.read_spec()
+    root = dataset_root or Path(spec.dataset.path)
+    data = load_dataset(root, layout=spec.dataset.layout, default_task=spec.task)
+    if data.fingerprint != spec.dataset.fingerprint:
+        raise DatasetError(
+            f"the dataset at {root} is not the one this run was planned with "
+            f"({data.fingerprint[:19]} != {spec.dataset.fingerprint[:19]})",
+            hint="mount the same dataset, or plan the run again",
+        )
+    samples = apply_filters(data.samples, {**spec.dataset.filters, "task": [spec.task]})
+    backend = backends.get(spec.backend.name)(**spec.backend.options)
+    metrics = [build_metric(ref) for ref in spec.metrics]
+    registry = run_dir.read_manifest().registry if run_dir.manifest.exists() else {}
+    return PlannedRun(spec, backend, metrics, samples, registry)
+
+
+async def run_stage_async(
+    run_dir: RunDir, stage: str, *, dataset_root: Path | None = None, emit: EventSink = null_sink
+) -> RunOutcome:
+    """Run one stage (``infer``, ``evaluate`` or ``report``) of a planned run, reading only its folder."""
+    if stage not in ALL_STAGES:
+        raise ConfigError(f"unknown stage '{stage}'", hint="stages: infer, evaluate, report")
+    planned = planned_from_run_dir(run_dir, dataset_root)
+    return await _execute(planned, run_dir.root.parent, False, emit, frozenset({stage}))
