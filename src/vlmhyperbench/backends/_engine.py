@@ -6,8 +6,8 @@ The base of ``vllm`` and ``sglang``; the process handling is in `_engine_process
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import shlex
 import tempfile
 from collections.abc import AsyncIterator
@@ -19,9 +19,8 @@ import httpx
 from pydantic import Field, PrivateAttr
 
 from ._base import GenerationRequest, GenerationResult, ModelBackend
-from .openai import OpenAIBackend
-
 from ._engine_process import EngineProcess, free_port, group_running, log_tail, redact
+from .openai import OpenAIBackend
 
 __all__ = ["EngineBackend", "EngineProcess", "free_port", "group_running", "log_tail"]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from email.utils import parsedate_to_datetime
@@ -23,7 +22,8 @@ import anyio
 import httpx
 from pydantic import Field, PrivateAttr, SecretStr
 
-from ..core import ConfigError, ErrorInfo, Timings, Usage, UserError
+from ..core import ErrorInfo, Timings, Usage, UserError
+from ..core.secrets import secret_from_env
 from ._base import GenerationRequest, GenerationResult, ModelBackend, register_backend
 from ._images import image_data_url
 
@@ -72,13 +72,7 @@ class OpenAIBackend(ModelBackend):
 
     async def start(self) -> None:
         if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
-            if not key:
-                raise ConfigError(
-                    f"environment variable {self.api_key_env} is not set",
-                    hint=f"export {self.api_key_env}=<your key> (the key is never written to disk)",
-                )
-            self._api_key = SecretStr(key)
+            self._api_key = secret_from_env(self.api_key_env)
         headers = {"Authorization": f"Bearer {self._api_key.get_secret_value()}"} if self._api_key else {}
         timeout = httpx.Timeout(self.timeout_s, connect=self.connect_timeout_s)
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=64)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
+import logging
 import signal
 import threading
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 

@@ -14,8 +14,8 @@ from rich.progress import Progress
 from ..aggregators import canonical_aggregator
 from ..core import ConfigError, RunDir, SourceLocation, StatisticsSpec, problems_from_validation_error
 from ..datasets import load_dataset
-from ..reports._stats import fmt_with_ci
 from ..metrics import build_metric
+from ..reports._stats import fmt_with_ci
 from ..stages.evaluate import evaluate_answers
 from ..stages.report import report_run, write_experiment_comparison
 from ._common import console, err_console, friendly_errors

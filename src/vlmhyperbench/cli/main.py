@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from .evaluate import evaluate, report
-from .registries import datasets_app, metrics_app, models_app, tasks_app
 from .perf import perf
+from .registries import datasets_app, metrics_app, models_app, tasks_app
 from .run import infer, run
-from .stage import stage
 from .serve import serve
+from .stage import stage
 from .validate import validate
 
 __all__ = ["app"]

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from ..aggregators import aggregators
 from ..backends import ModelBackend, backends
-from ..config import CatalogueEntry, LoadedExperiment, RunConfig, load_catalogue
+from ..config import LoadedExperiment, RunConfig, load_catalogue
 from ..core import (
     ConfigError,
     DatasetSpec,
@@ -79,7 +79,7 @@ class _Planner:
     def at(self, *key: Any) -> SourceLocation | None:
         return self.loaded.locate(key)
 
-    def model(self, i: int, run: RunConfig) -> tuple[ModelBackend, str, CatalogueEntry | None]:
+    def model(self, i: int, run: RunConfig) -> tuple[ModelBackend, str]:
         ref = run.model
         entry = None
         if ref.name is not None:
@@ -127,7 +127,7 @@ class _Planner:
                     ),
                 )
             ) from None
-        return backend, (entry.name if entry else backend.model_label()), entry
+        return backend, (entry.name if entry else backend.model_label())
 
     def dataset(self, i: int, run: RunConfig) -> tuple[Dataset, list[Sample]]:
         path = self._path(run.dataset.path)
@@ -167,7 +167,7 @@ class _Planner:
         for j, name in enumerate(run.aggregators):
             aggregators.get(name, self.at("runs", i, "aggregators", j))
         metrics = self.metrics(i, run)
-        backend, label, _entry = self.model(i, run)
+        backend, label = self.model(i, run)
         data, samples = self.dataset(i, run)
         p = run.prompts
         system = p.system

@@ -9,8 +9,8 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from ..core import atomic_write_text, write_json_model
 from ..reports._stats import fmt_num

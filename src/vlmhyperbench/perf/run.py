@@ -11,7 +11,6 @@ speed beside accuracy.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -20,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import ConfigError, Sample
+from ..core.secrets import secret_from_env
 from ._records import LevelSettings, LevelSummary, PerfRequestRecord
 from .report import write_level, write_perf_report
 from .runner import PerfRequest, RequestSource, level_name, run_level, summarize
@@ -139,10 +139,7 @@ def run_perf(cfg: PerfConfig, progress: Progress | None = None) -> list[LevelSum
     items = _workload(cfg)
     headers = {}
     if cfg.api_key_env:
-        key = os.environ.get(cfg.api_key_env)
-        if not key:
-            raise ConfigError(f"environment variable {cfg.api_key_env} is not set")
-        headers["Authorization"] = f"Bearer {key}"
+        headers["Authorization"] = f"Bearer {secret_from_env(cfg.api_key_env).get_secret_value()}"
     base = LevelSettings(
         mode="closed",
         num_requests=cfg.num_requests,
