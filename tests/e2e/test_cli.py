@@ -213,4 +213,7 @@ def test_stages_run_from_the_run_folder_alone(
     assert {"infer", "evaluate", "report"} <= set(manifest["stages"])
     (moved / "images" / "s-001.png").write_bytes((moved / "images" / "s-003.png").read_bytes())
     done = vlmhb("stage", "evaluate", "--run-dir", str(run_dir), "--dataset", str(moved))
-    assert done.returncode == 2 and "is not the one this run was planned with" in done.stderr
+    assert done.returncode == 1 and "is not the one this run was planned with" in done.stdout
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["stages"]["evaluate"]["status"] == "failed"
+    assert "is not the one this run was planned with" in manifest["stages"]["evaluate"]["error"]

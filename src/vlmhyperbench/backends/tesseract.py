@@ -1,7 +1,8 @@
 """``tesseract``: Tesseract OCR (rus+eng) as an offline baseline for OCR, VQA and KIE.
 
 - ``ocr``: the page text, as Tesseract reads it.
-- ``vqa`` and ``kie`` ("KIE by OCR"): the page is read once (cached per image), then
+- ``vqa`` and ``kie`` ("KIE by OCR"): the page is read once (cached per image, on disk
+  under ``$VLMHB_CACHE_DIR/tesseract`` so that runs in other processes share it), then
   each field is looked up by its printed label: the line whose text before ``:`` best
   matches the field's label (``question_type`` for VQA, the JSON-schema property
   ``title`` for KIE) gives the value after ``:``. This is how a rule-based OCR
@@ -10,6 +11,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -22,7 +25,8 @@ import anyio
 from pydantic import Field, PrivateAttr
 from rapidfuzz import fuzz
 
-from ..core import ErrorInfo, MissingDependency, Timings, Usage
+from .._paths import cache_dir
+from ..core import ErrorInfo, MissingDependency, Timings, Usage, atomic_write_text
 from ._base import GenerationRequest, GenerationResult, ModelBackend, register_backend
 
 __all__ = ["TesseractBackend", "find_labelled_value"]
@@ -77,8 +81,9 @@ class TesseractBackend(ModelBackend):
     def describe(self) -> dict[str, Any]:
         return {"version": self._version, "lang": self.lang, "psm": self.psm}
 
-    async def _ocr(self, image: Path) -> tuple[str, bool]:
-        """Page text, and whether it came from the cache."""
+    async def _ocr(self, image: Path, disk: bool) -> tuple[str, bool]:
+        """Page text, and whether it came from the cache (in memory; on disk across processes
+        when ``disk``)."""
         key = (
             str(image),
             str(image.stat().st_mtime_ns),
@@ -91,11 +96,24 @@ class TesseractBackend(ModelBackend):
         async with lock:
             if key in _PAGE_CACHE:
                 return _PAGE_CACHE[key], True
-            text = await self._run(image)
+            stored = await anyio.to_thread.run_sync(lambda: self._disk_key(image))
+            if disk and stored.exists():
+                text, cached = stored.read_text(encoding="utf-8"), True
+            else:
+                text, cached = await self._run(image), False
+                with contextlib.suppress(OSError):  # a read-only home only loses the cache
+                    stored.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write_text(stored, text)
             if len(_PAGE_CACHE) >= _PAGE_CACHE_LIMIT:
                 _PAGE_CACHE.pop(next(iter(_PAGE_CACHE)))
             _PAGE_CACHE[key] = text
-            return text, False
+            return text, cached
+
+    def _disk_key(self, image: Path) -> Path:
+        """The page's cache file: by image content, engine version and settings."""
+        digest = hashlib.sha256(image.read_bytes())
+        digest.update(f"|{self._version}|{self.lang}|{self.psm}|{self.oem}".encode())
+        return cache_dir("tesseract", digest.hexdigest()[:2], digest.hexdigest() + ".txt")
 
     async def _run(self, image: Path) -> str:
         assert self._path is not None, "start() was not called"
@@ -113,14 +131,16 @@ class TesseractBackend(ModelBackend):
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         started, t0 = time.time(), time.perf_counter()
+        mode = self.mode if self.mode != "auto" else ("text" if request.task == "ocr" else "fields")
         try:
-            pages = [await self._ocr(p) for p in request.images]
+            # field lookups share one read of each page, also across runs (disk cache);
+            # page OCR itself is always timed for real
+            pages = [await self._ocr(p, disk=mode == "fields") for p in request.images]
         except TimeoutError:
             return _failed("timeout", f"tesseract took longer than {self.timeout_s:g} s")
         except (RuntimeError, OSError) as exc:
             return _failed("backend", f"tesseract failed: {exc}")
         text = "\n".join(_clean(page) for page, _ in pages)
-        mode = self.mode if self.mode != "auto" else ("text" if request.task == "ocr" else "fields")
         if mode == "fields":
             text = self._fields_answer(text, request)
         latency = time.perf_counter() - t0

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 
 from ..core import UserError
-from ..orchestrator.events import Event
+from ..core.events import Event
 
 __all__ = ["EventProgress", "console", "err_console", "friendly_errors", "setup_logging"]
 

@@ -6,7 +6,7 @@ import typer
 
 from .evaluate import evaluate, report
 from .perf import perf
-from .registries import datasets_app, metrics_app, models_app, tasks_app
+from .registries import datasets_app, executors_app, metrics_app, models_app, packages_app, tasks_app
 from .run import infer, run
 from .serve import serve
 from .stage import stage
@@ -33,3 +33,5 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(executors_app, name="executors")
+app.add_typer(packages_app, name="packages")

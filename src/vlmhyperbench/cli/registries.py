@@ -1,4 +1,4 @@
-"""``vlmhb models|metrics|tasks list`` and ``vlmhb datasets ...``."""
+"""``vlmhb models|metrics|tasks|executors|packages list`` and ``vlmhb datasets ...``."""
 
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from ..metrics import metrics
 from ..tasks import tasks
 from ._common import console, friendly_errors
 
-__all__ = ["datasets_app", "metrics_app", "models_app", "tasks_app"]
+__all__ = ["datasets_app", "executors_app", "metrics_app", "models_app", "packages_app", "tasks_app"]
 
 models_app = typer.Typer(help="Model backends and the model catalogue.", no_args_is_help=True)
 metrics_app = typer.Typer(help="Metrics and aggregators.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Tasks (ocr, vqa, kie...).", no_args_is_help=True)
 datasets_app = typer.Typer(help="Dataset layouts, validation and the demo dataset.", no_args_is_help=True)
+executors_app = typer.Typer(help="Executors: local, venv, docker, apptainer.", no_args_is_help=True)
+packages_app = typer.Typer(help="The package registry (dependencies injected at start).", no_args_is_help=True)
 
 
 @models_app.command("list")
@@ -137,3 +139,38 @@ def datasets_make_demo(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     console.print(f"wrote {path}")
+
+
+@executors_app.command("list")
+@friendly_errors
+def executors_list() -> None:
+    """Executors: where a run's stages can execute (``executor.kind``)."""
+    from ..envs import executors
+
+    table = Table(title="executors", title_justify="left")
+    for column in ("name", "origin", "description"):
+        table.add_column(column)
+    table.add_row("inline", "(built in)", "in the orchestrator's own process: no isolation (debugging)")
+    for entry in executors:
+        table.add_row(entry.name, entry.origin, entry.description)
+    console.print(table)
+
+
+@packages_app.command("list")
+@friendly_errors
+def packages_list(
+    folder: list[Path] = typer.Argument(None, help="Package registry folders (default: ./packages)."),
+    run_mode: Optional[str] = typer.Option(None, "--run-mode", help="prod or dev (default: $RUN_MODE, prod)."),
+) -> None:
+    """Packages of a package registry and what each installs in the current run mode."""
+    from ..envs.packages import PackageRegistry, run_mode_from_env
+
+    mode = run_mode or run_mode_from_env()
+    registry = PackageRegistry.load(folder or [Path("packages")], mode)
+    table = Table(title=f"packages ({mode})", title_justify="left")
+    for column in ("name", "installs", "description"):
+        table.add_column(column)
+    for definition in registry:
+        item = registry.install_item(definition.name)
+        table.add_row(definition.name, " ".join(item.args()), definition.description)
+    console.print(table)

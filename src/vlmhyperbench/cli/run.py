@@ -31,6 +31,15 @@ FreshOpt = typer.Option(
 )
 RunOpt = typer.Option(None, "--run", help="Only these run names (repeatable).")
 VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show info logs.")
+ExecutorOpt = typer.Option(
+    None,
+    "--executor",
+    "-x",
+    envvar="VLMHB_EXECUTOR",
+    help="Run every run with this executor: local, venv, docker, apptainer or inline "
+    "(default: each run's executor setting, else local).",
+)
+JobsOpt = typer.Option(None, "--jobs", "-j", min=1, max=64, help="Runs at a time (default: the config's jobs, 1).")
 
 
 def _execute(
@@ -40,13 +49,22 @@ def _execute(
     only: Optional[list[str]],
     verbose: bool,
     stages: frozenset[str],
+    executor: Optional[str] = None,
+    jobs: Optional[int] = None,
 ) -> ExperimentResult:
     setup_logging(verbose)
     path = config or demo_experiment_path()
     with EventProgress() as progress:
         result = anyio.run(
             lambda: run_experiment_async(
-                path, fresh=fresh, emit=progress, output_dir=output_dir, stages=stages, only_runs=only
+                path,
+                fresh=fresh,
+                emit=progress,
+                output_dir=output_dir,
+                stages=stages,
+                only_runs=only,
+                executor=executor,
+                jobs=jobs,
             )
         )
     _summary(result)
@@ -82,10 +100,12 @@ def run(
     output_dir: Optional[Path] = OutputOpt,
     fresh: bool = FreshOpt,
     only: Optional[list[str]] = RunOpt,
+    executor: Optional[str] = ExecutorOpt,
+    jobs: Optional[int] = JobsOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
     """Run an experiment end to end: inference → evaluation → report → comparison."""
-    _execute(config, output_dir, fresh, only, verbose, ALL_STAGES)
+    _execute(config, output_dir, fresh, only, verbose, ALL_STAGES, executor, jobs)
 
 
 @friendly_errors
@@ -94,7 +114,9 @@ def infer(
     output_dir: Optional[Path] = OutputOpt,
     fresh: bool = FreshOpt,
     only: Optional[list[str]] = RunOpt,
+    executor: Optional[str] = ExecutorOpt,
+    jobs: Optional[int] = JobsOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
     """Run only the inference stage (answers.jsonl) of an experiment's runs."""
-    _execute(config, output_dir, fresh, only, verbose, frozenset({"infer"}))
+    _execute(config, output_dir, fresh, only, verbose, frozenset({"infer"}), executor, jobs)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..core import GenerationParams, StatisticsSpec
+from ..core import ExecutorSpec, GenerationParams, StatisticsSpec
 
 __all__ = [
     "CatalogueEntry",
@@ -97,6 +97,16 @@ class RunConfig(_Config):
     only_evaluate: bool = False
     """Skip inference; score the answers already in the run directory."""
     seed: int = 0
+    executor: ExecutorSpec | None = None
+    """Where this run's stages execute; overrides the model's and the experiment's."""
+    requirements: list[str] = Field(default_factory=list)
+    """Extra pip requirements installed in the inference environment (besides the model's)."""
+    packages: list[str] = Field(default_factory=list)
+    """Extra package-registry names installed in the inference environment."""
+    eval_requirements: list[str] = Field(default_factory=list)
+    """pip requirements installed in the evaluation environment (metric plugins)."""
+    eval_packages: list[str] = Field(default_factory=list)
+    """Package-registry names installed in the evaluation environment."""
 
     @field_validator("dataset", mode="before")
     @classmethod
@@ -120,6 +130,11 @@ class CatalogueEntry(_Config):
     family: str | None = None
     docker_image: str | None = None
     requirements: list[str] = Field(default_factory=list)
+    """pip requirements installed in the model's environment at start (isolated executors)."""
+    packages: list[str] = Field(default_factory=list)
+    """Package-registry names installed in the model's environment at start."""
+    executor: ExecutorSpec | None = None
+    """Where this model's runs execute, unless the run says otherwise."""
     trust_remote_code: bool = False
     description: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -136,3 +151,11 @@ class ExperimentConfig(_Config):
     models: list[CatalogueEntry] = Field(default_factory=list)
     """Catalogue entries defined inline."""
     runs: list[RunConfig] = Field(min_length=1)
+    executor: ExecutorSpec | None = None
+    """Default executor of every run (``local`` when not set)."""
+    package_dirs: list[Path] = Field(default_factory=list)
+    """Package registry folders (``<name>.yaml`` each); ``packages/`` beside the config is always read."""
+    run_mode: Literal["prod", "dev"] | None = None
+    """``dev`` applies ``*.dev.yaml`` package overlays; the ``RUN_MODE`` variable when not set."""
+    jobs: int = Field(default=1, ge=1, le=64)
+    """Runs executed at the same time (each in its own environment)."""

@@ -76,6 +76,8 @@ class AnswerRecord(_Frozen):
     backend: str = ""
     finish_reason: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
+    env: str | None = None
+    """Id of the environment that produced the answer (manifest ``environments``)."""
     """Backend-specific details (server telemetry, OCR engine version...)."""
 
     @property

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._io import JsonlAppender, read_json_model, read_jsonl_models, write_json_model
 from .answer import AnswerRecord
+from .environment import EnvironmentInfo, EnvironmentSpec
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -129,6 +130,8 @@ class RunSpec(_Spec):
     seed: int = 0
     only_evaluate: bool = False
     """Skip inference and score the answers already in the run directory."""
+    environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
+    """Where the stages run and what they install at start."""
 
 
 class StageInfo(BaseModel):
@@ -141,6 +144,8 @@ class StageInfo(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)
     error: str | None = None
     log_tail: str | None = None
+    environment: str | None = None
+    """Id of the `EnvironmentInfo` (manifest ``environments``) the stage last ran in."""
 
 
 class Manifest(BaseModel):
@@ -160,6 +165,8 @@ class Manifest(BaseModel):
     seeds: dict[str, int] = Field(default_factory=dict)
     host: dict[str, Any] = Field(default_factory=dict)
     stages: dict[str, StageInfo] = Field(default_factory=dict)
+    environments: dict[str, EnvironmentInfo] = Field(default_factory=dict)
+    """Every environment a stage of this run ran in, by id (answers carry the id in ``env``)."""
 
 
 class MetricInfo(_Spec):

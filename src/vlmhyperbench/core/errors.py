@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError",
     "DatasetError",
+    "EnvironmentFailure",
     "MissingDependency",
     "Problem",
     "SourceLocation",
@@ -115,6 +116,10 @@ class MissingDependency(UserError):
     """An optional package or binary needed by a plugin is not installed."""
 
 
+class EnvironmentFailure(UserError):
+    """A run's environment could not be made or used: image, venv, install, container, exit."""
+
+
 def _key_path(loc: Iterable[int | str]) -> str:
     out = ""
     for part in loc:
@@ -165,6 +170,5 @@ def _explain(item: ErrorDetails) -> tuple[str, str | None]:
     shown = repr(got)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+    msg = msg.removeprefix("Value error, ")
     return f"{msg[0].lower() + msg[1:] if msg else msg}, got {shown}", None

@@ -1,6 +1,6 @@
 """Orchestrator: plan runs from a config, execute them, compare them."""
 
-from .events import Event, EventSink
+from ..core.events import Event, EventSink
 from .planner import ExperimentPlan, PlannedRun, plan_experiment
 from .runner import ExperimentResult, RunOutcome, run_experiment, run_experiment_async, run_plan
 

@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import ValidationError
 
 from ..aggregators import aggregators
 from ..backends import ModelBackend, backends
-from ..config import LoadedExperiment, RunConfig, load_catalogue
+from ..config import CatalogueEntry, LoadedExperiment, RunConfig, load_catalogue
 from ..core import (
     ConfigError,
     DatasetSpec,
+    EnvironmentSpec,
+    ExecutorSpec,
+    InstallItem,
     PluginRef,
     Problem,
     RunSpec,
@@ -31,6 +35,8 @@ from ..core import (
     read_text_utf8,
 )
 from ..datasets import Dataset, apply_filters, dataset_loaders, load_dataset
+from ..envs import executors
+from ..envs.packages import PackageRegistry, run_mode_from_env
 from ..metrics import Metric, build_metric
 from ..metrics import metrics as metric_registry
 from ..prompts import make_prompt_spec
@@ -44,8 +50,10 @@ class PlannedRun:
     """A run ready to execute: its spec and the objects built from it."""
 
     spec: RunSpec
-    backend: ModelBackend
+    backend: ModelBackend | None
+    """None when the backend is a plugin installed only in the run's environment."""
     metrics: list[Metric]
+    """Metrics built here (those installed only in the run's environment are in the spec alone)."""
     samples: list[Sample]
     registry: dict[str, str] = field(default_factory=dict)
 
@@ -57,20 +65,34 @@ class ExperimentPlan:
     name: str
     output_dir: Path
     runs: list[PlannedRun]
+    jobs: int = 1
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "run"
 
 
+DEFERRED = "deferred: resolved in the run's environment"
+
+
 class _Planner:
-    def __init__(self, loaded: LoadedExperiment) -> None:
+    def __init__(self, loaded: LoadedExperiment, executor: str | None = None) -> None:
         self.loaded = loaded
         self.base = loaded.base_dir
         self.problems: list[Problem] = []
         self.datasets: dict[tuple[Path, str], Dataset] = {}
         cfg = loaded.config
         self.catalogue = load_catalogue([self._path(p) for p in cfg.catalogues], cfg.models)
+        self.executor_override = executor
+        self._packages: PackageRegistry | None = None
+        self.run_mode = cfg.run_mode or run_mode_from_env()
+
+    @property
+    def packages(self) -> PackageRegistry:
+        if self._packages is None:
+            dirs = [self.base / "packages", *(self._path(p) for p in self.loaded.config.package_dirs)]
+            self._packages = PackageRegistry.load(dirs, self.run_mode)
+        return self._packages
 
     def _path(self, path: Path) -> Path:
         path = path.expanduser()
@@ -79,7 +101,7 @@ class _Planner:
     def at(self, *key: Any) -> SourceLocation | None:
         return self.loaded.locate(key)
 
-    def model(self, i: int, run: RunConfig) -> tuple[ModelBackend, str]:
+    def entry(self, i: int, run: RunConfig) -> CatalogueEntry | None:
         ref = run.model
         entry = None
         if ref.name is not None:
@@ -97,6 +119,12 @@ class _Planner:
                     f"model '{entry.name}' uses backend '{entry.backend}', not '{ref.backend}'",
                     location=self.at("runs", i, "model", "backend"),
                 )
+        return entry
+
+    def model(
+        self, i: int, run: RunConfig, entry: CatalogueEntry | None, executor: ExecutorSpec
+    ) -> tuple[ModelBackend | None, str, PluginRef]:
+        ref = run.model
         backend_name = ref.backend or (entry.backend if entry else None)
         if backend_name is None:
             raise ConfigError(
@@ -104,7 +132,6 @@ class _Planner:
                 location=self.at("runs", i, "model"),
                 hint="e.g. model: {backend: openai, options: {base_url: ..., model: ...}}",
             )
-        cls = backends.get(backend_name, self.at("runs", i, "model", "backend"))
         if ref.options.get("trust_remote_code") and not (entry and entry.trust_remote_code):
             raise ConfigError(
                 "trust_remote_code can only be turned on by the model's catalogue entry",
@@ -112,6 +139,13 @@ class _Planner:
                 hint="review the model's code, then set trust_remote_code: true in its catalogue entry",
             )
         options = {**(entry.options if entry else {}), **ref.options}
+        if backend_name not in backends and executor.isolated:
+            # a plugin from the model's own packages: built and validated in its environment
+            if entry and entry.model_id and "model" not in options:
+                options["model"] = entry.model_id
+            label = entry.name if entry else str(options.get("model") or backend_name)
+            return None, label, PluginRef(name=backend_name, options=options)
+        cls = backends.get(backend_name, self.at("runs", i, "model", "backend"))
         if entry and entry.model_id and "model" in cls.model_fields and "model" not in options:
             options["model"] = entry.model_id
         if entry and "trust_remote_code" in cls.model_fields:
@@ -127,7 +161,47 @@ class _Planner:
                     ),
                 )
             ) from None
-        return backend, (entry.name if entry else backend.model_label())
+        label = entry.name if entry else backend.model_label()
+        return backend, label, PluginRef(name=backend.name, options=backend.model_dump(mode="json"))
+
+    def executor(self, i: int, run: RunConfig, entry: CatalogueEntry | None) -> ExecutorSpec:
+        """Experiment → model → run settings, the more specific winning field by field."""
+        merged: dict[str, Any] = {}
+        for level in (self.loaded.config.executor, entry.executor if entry else None, run.executor):
+            if level is not None:
+                merged.update(level.model_dump(exclude_unset=True))
+        if self.executor_override:
+            merged["kind"] = self.executor_override
+        spec = ExecutorSpec.model_validate(merged)
+        where = self.at("runs", i, "executor", "kind")
+        if spec.kind != "inline":
+            executors.get(spec.kind, where)
+        updates: dict[str, Any] = {}
+        if spec.kind in ("docker", "apptainer") and spec.image is None:
+            if entry is None or entry.docker_image is None:
+                raise ConfigError(
+                    f"the {spec.kind} executor needs an image",
+                    location=self.at("runs", i, "executor"),
+                    hint="set executor.image (e.g. vlmhyperbench:cpu, built by scripts/build_images.sh) "
+                    "or the model's docker_image in the catalogue",
+                )
+            updates["image"] = entry.docker_image
+        for key in ("model_cache", "wheels"):
+            if getattr(spec, key) is not None:
+                updates[key] = self._path(getattr(spec, key))
+        if spec.mounts:
+            updates["mounts"] = [m.model_copy(update={"source": self._path(m.source)}) for m in spec.mounts]
+        return spec.model_copy(update=updates)
+
+    def install(self, i: int, requirements: list[str], packages: list[str], key: str) -> list[InstallItem]:
+        """What an environment installs at start: pip requirements, then registry packages."""
+        items = []
+        for j, text in enumerate(requirements):
+            _check_requirement(text, self.at("runs", i, f"{key}requirements", j))
+            items.append(InstallItem(requirement=text))
+        for j, name in enumerate(packages):
+            items.append(self.packages.install_item(name, self.at("runs", i, f"{key}packages", j)))
+        return items
 
     def dataset(self, i: int, run: RunConfig) -> tuple[Dataset, list[Sample]]:
         path = self._path(run.dataset.path)
@@ -149,25 +223,49 @@ class _Planner:
             )
         return data, samples
 
-    def metrics(self, i: int, run: RunConfig) -> list[Metric]:
+    def metrics(self, i: int, run: RunConfig, isolated: bool) -> tuple[list[Metric], list[PluginRef]]:
+        """Metrics built here, and the refs of all (a plugin installed only in the run's
+        environment is checked there)."""
         refs = run.metrics if run.metrics is not None else list(tasks.get(run.task).default_metrics)
         built: list[Metric] = []
+        all_refs: list[PluginRef] = []
         for j, ref in enumerate(refs):
             where = self.at("runs", i, "metrics", j)
             if isinstance(ref, dict) and "name" not in ref:
                 raise ConfigError("a metric given as a mapping needs 'name'", location=where)
+            name = ref if isinstance(ref, str) else str(ref["name"])
+            if name in {r.name for r in all_refs}:
+                raise ConfigError(f"metric '{name}' is listed twice", location=where)
+            if isolated and name not in metric_registry:
+                options = {} if isinstance(ref, str) else {k: v for k, v in ref.items() if k != "name"}
+                all_refs.append(PluginRef(name=name, options=options))
+                continue
             metric = build_metric(ref, where)
-            if metric.name in {m.name for m in built}:
-                raise ConfigError(f"metric '{metric.name}' is listed twice", location=where)
             built.append(metric)
-        return built
+            all_refs.append(PluginRef(name=metric.name, options=metric.model_dump(mode="json")))
+        return built, all_refs
 
     def plan_run(self, i: int, run: RunConfig) -> PlannedRun:
         task = tasks.entry(run.task, self.at("runs", i, "task"))
         for j, name in enumerate(run.aggregators):
             aggregators.get(name, self.at("runs", i, "aggregators", j))
-        metrics = self.metrics(i, run)
-        backend, label = self.model(i, run)
+        entry = self.entry(i, run)
+        executor = self.executor(i, run, entry)
+        metrics, metric_refs = self.metrics(i, run, executor.isolated)
+        backend, label, backend_ref = self.model(i, run, entry, executor)
+        environment = EnvironmentSpec(
+            executor=executor,
+            run_mode=self.run_mode,
+            install={
+                "infer": self.install(
+                    i,
+                    [*(entry.requirements if entry else []), *run.requirements],
+                    [*(entry.packages if entry else []), *run.packages],
+                    "",
+                ),
+                "evaluate": self.install(i, run.eval_requirements, run.eval_packages, "eval_"),
+            },
+        )
         data, samples = self.dataset(i, run)
         p = run.prompts
         system = p.system
@@ -180,6 +278,7 @@ class _Planner:
             collection=self._path(p.collection) if p.collection else None,
         )
         run_id = run.name or _slug(f"{label}-{data.root.name}-{run.task}")
+        backend_name = backend_ref.name
         filters = {k: v for k, v in run.dataset.filters.model_dump().items() if v}
         spec = RunSpec(
             experiment=self.loaded.config.name,
@@ -192,33 +291,58 @@ class _Planner:
                 filters=filters,
                 n_samples=len(samples),
             ),
-            backend=PluginRef(name=backend.name, options=backend.model_dump(mode="json")),
+            backend=backend_ref,
             model=label,
             prompts=prompts,
             generation=run.generation,
-            metrics=[PluginRef(name=m.name, options=m.model_dump(mode="json")) for m in metrics],
+            metrics=metric_refs,
             aggregators=list(run.aggregators),
             statistics=run.statistics,
             hang_after_s=run.hang_after_s,
             concurrency=run.concurrency,
             seed=run.seed,
             only_evaluate=run.only_evaluate,
+            environment=environment,
         )
         registry = {
             f"task:{task.name}": f"{task.origin}@{task.version}",
-            f"backend:{backend.name}": f"{backends.entry(backend.name).origin}@{backends.entry(backend.name).version}",
+            f"backend:{backend_name}": (
+                f"{backends.entry(backend_name).origin}@{backends.entry(backend_name).version}"
+                if backend is not None
+                else DEFERRED
+            ),
             f"dataset:{data.layout}": f"{dataset_loaders.entry(data.layout).origin}",
         }
         for m in metrics:
             registry[f"metric:{m.name}"] = f"{metric_registry.entry(m.name).origin}@{m.version}"
+        for ref in metric_refs:
+            registry.setdefault(f"metric:{ref.name}", DEFERRED)
         for name in run.aggregators:
             registry[f"aggregator:{name}"] = aggregators.entry(name).origin
         return PlannedRun(spec, backend, metrics, samples, registry)
 
 
-def plan_experiment(loaded: LoadedExperiment) -> ExperimentPlan:
-    """Resolve every run; raise one `ConfigError` listing the problems of all runs."""
-    planner = _Planner(loaded)
+def _check_requirement(text: str, where: SourceLocation | None) -> None:
+    if text.startswith(("git+", "http://", "https://", "file:", "/", "./", "../")):
+        return
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        raise ConfigError(
+            f"'{text}' is not a valid pip requirement: {exc}",
+            location=where,
+            hint="write it as pip would take it: name==1.2, name>=1,<2, git+https://...@ref or a path",
+        ) from None
+
+
+def plan_experiment(loaded: LoadedExperiment, executor: str | None = None) -> ExperimentPlan:
+    """Resolve every run; raise one `ConfigError` listing the problems of all runs.
+
+    Args:
+        loaded: The loaded config.
+        executor: Run every run with this executor kind (``vlmhb run --executor``).
+    """
+    planner = _Planner(loaded, executor)
     runs: list[PlannedRun] = []
     for i, run in enumerate(loaded.config.runs):
         try:
@@ -238,4 +362,4 @@ def plan_experiment(loaded: LoadedExperiment) -> ExperimentPlan:
         seen[planned.spec.run_id] = index
     if planner.problems:
         raise ConfigError(problems=planner.problems)
-    return ExperimentPlan(loaded.config.name, loaded.config.output_dir, runs)
+    return ExperimentPlan(loaded.config.name, loaded.config.output_dir, runs, loaded.config.jobs)

@@ -16,21 +16,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
+from pydantic import ValidationError
 
 from ..config import load_experiment
 from ..config.loader import LoadedExperiment
-from ..core import ConfigError, Manifest, RunDir, RunSpec, StageInfo, UserError
+from ..core import ConfigError, EnvironmentInfo, Manifest, RunDir, RunSpec, StageInfo, UserError
+from ..core.events import Event, EventSink, null_sink
+from ..envs.stage_env import environment_info
 from ..stages.evaluate import evaluate_run
 from ..stages.infer import run_inference
 from ..stages.report import report_run, write_experiment_comparison
 from ._environment import git_commit, host_info, package_versions
-from .events import Event, EventSink, null_sink
 from .planner import ExperimentPlan, PlannedRun, plan_experiment
 
 __all__ = [
     "ALL_STAGES",
     "ExperimentResult",
     "RunOutcome",
+    "execute_run",
     "planned_from_run_dir",
     "run_experiment",
     "run_experiment_async",
@@ -159,75 +162,182 @@ def _manifest(run_dir: RunDir, planned: PlannedRun) -> Manifest:
 
 
 ALL_STAGES = frozenset({"infer", "evaluate", "report"})
+STAGE_ORDER = ("infer", "evaluate", "report")
 
 
-async def _execute(
-    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str] = ALL_STAGES
-) -> RunOutcome:
+def _stages_of(spec: RunSpec, stages: frozenset[str]) -> list[str]:
+    return [s for s in STAGE_ORDER if s in stages and not (s == "infer" and spec.only_evaluate)]
+
+
+def _open_run(planned: PlannedRun, root: Path, fresh: bool) -> tuple[RunDir, Manifest]:
+    """Check the run folder against the spec, write the spec and a fresh manifest."""
     spec = planned.spec
     run_dir = RunDir(root / spec.run_id)
     _prepare(run_dir, spec, fresh)
     run_dir.root.mkdir(parents=True, exist_ok=True)
     run_dir.write_spec(spec)
     manifest = _manifest(run_dir, planned)
-    counts: dict[str, int] = {}
+    run_dir.write_manifest(manifest)
+    return run_dir, manifest
 
-    def progress(stage: str):  # type: ignore[no-untyped-def]
-        return lambda done, total: emit(Event("progress", spec.run_id, stage, done, total))
 
-    try:
-        if not spec.only_evaluate and "infer" in stages:
-            with _stage(run_dir, manifest, "infer", emit) as info:
-                if "log_file" in type(planned.backend).model_fields and planned.backend.log_file is None:  # type: ignore[attr-defined]
-                    planned.backend.log_file = run_dir.log_file("engine")  # type: ignore[attr-defined]
-                await planned.backend.start()
-                try:
-                    manifest.registry["backend:describe"] = str(planned.backend.describe())
-                    result = await run_inference(
-                        run_dir, spec, planned.samples, planned.backend, progress("infer")
-                    )
-                finally:
-                    await planned.backend.aclose()
-                info.counts = {
-                    "total": result.total,
-                    "skipped": result.skipped,
-                    "ok": result.ok,
-                    "failed": result.failed,
-                }
-                counts.update(info.counts)
-        elif "evaluate" in stages and not run_dir.answers.exists():
-            raise ConfigError(
-                f"only_evaluate is set but {run_dir.answers} does not exist",
-                hint="run inference first, or copy an answers.jsonl there",
+def _check_answers(run_dir: RunDir, stage: str, stages: list[str]) -> None:
+    if stage == "evaluate" and "infer" not in stages and not run_dir.answers.exists():
+        raise ConfigError(
+            f"there are no answers to evaluate: {run_dir.answers} does not exist",
+            hint="run inference first (only_evaluate: false), or copy an answers.jsonl there",
+        )
+
+
+async def _stage_body(
+    stage: str,
+    planned: PlannedRun,
+    run_dir: RunDir,
+    manifest: Manifest,
+    info: StageInfo,
+    environment: EnvironmentInfo,
+    emit: EventSink,
+) -> None:
+    """The work of one stage, in this process, inside its `_stage` record."""
+    spec = planned.spec
+    manifest.environments[environment.id] = environment
+    info.environment = environment.id
+
+    def progress(done: int, total: int) -> None:
+        emit(Event("progress", spec.run_id, stage, done, total))
+
+    if stage == "infer":
+        backend = planned.backend
+        assert backend is not None, "the backend is built where inference runs"
+        if "log_file" in type(backend).model_fields and backend.log_file is None:  # type: ignore[attr-defined]
+            backend.log_file = run_dir.log_file("engine")  # type: ignore[attr-defined]
+        await backend.start()
+        try:
+            manifest.registry["backend:describe"] = str(backend.describe())
+            result = await run_inference(
+                run_dir, spec, planned.samples, backend, progress, env_id=environment.id
             )
-        if "evaluate" in stages:
-            with _stage(run_dir, manifest, "evaluate", emit) as info:
-                summary = await anyio.to_thread.run_sync(
-                    lambda: evaluate_run(
-                        run_dir, spec, planned.samples, planned.metrics, progress("evaluate")
-                    )
-                )
-                info.counts = {
-                    "scored": summary.n_samples,
-                    "errors": summary.n_errors,
-                    "missing": summary.n_missing,
-                }
-        if "report" in stages:
-            manifest.status = "completed"  # the report describes the finished run
-            with _stage(run_dir, manifest, "report", emit):
-                await anyio.to_thread.run_sync(lambda: report_run(run_dir))
+        finally:
+            await backend.aclose()
+        info.counts = {
+            "total": result.total,
+            "skipped": result.skipped,
+            "ok": result.ok,
+            "failed": result.failed,
+        }
+    elif stage == "evaluate":
+        summary = await anyio.to_thread.run_sync(
+            lambda: evaluate_run(run_dir, spec, planned.samples, planned.metrics, progress)
+        )
+        info.counts = {"scored": summary.n_samples, "errors": summary.n_errors, "missing": summary.n_missing}
+    else:
+        manifest.status = "completed"  # the report describes the finished run
+        await anyio.to_thread.run_sync(lambda: report_run(run_dir))
+
+
+def _failed(run_dir: RunDir, manifest: Manifest, error: str, emit: EventSink) -> RunOutcome:
+    manifest.status = "failed"
+    run_dir.write_manifest(manifest)
+    emit(Event("run_failed", manifest.run_id, text=error))
+    return RunOutcome(manifest.run_id, run_dir.root, "failed", error, _infer_counts(manifest))
+
+
+def _infer_counts(manifest: Manifest) -> dict[str, int]:
+    info = manifest.stages.get("infer")
+    return dict(info.counts) if info else {}
+
+
+async def _execute(
+    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str] = ALL_STAGES
+) -> RunOutcome:
+    """Every stage of a run in this process (the ``inline`` executor)."""
+    run_dir, manifest = _open_run(planned, root, fresh)
+    order = _stages_of(planned.spec, stages)
+    try:
+        for stage in order:
+            _check_answers(run_dir, stage, order)
+            with _stage(run_dir, manifest, stage, emit) as info:
+                environment = environment_info(planned.spec, stage)
+                await _stage_body(stage, planned, run_dir, manifest, info, environment, emit)
     except UserError as exc:
-        manifest.status = "failed"
-        run_dir.write_manifest(manifest)
-        emit(Event("run_failed", spec.run_id, text=exc.render()))
-        return RunOutcome(spec.run_id, run_dir.root, "failed", exc.render(), counts)
+        return _failed(run_dir, manifest, exc.render(), emit)
     except BaseException:  # interrupted or a bug: the manifest says so, the answers stay
         manifest.status = "failed"
         run_dir.write_manifest(manifest)
         raise
     manifest.status = "completed"
     run_dir.write_manifest(manifest)
-    return RunOutcome(spec.run_id, run_dir.root, "completed", None, counts)
+    return RunOutcome(planned.spec.run_id, run_dir.root, "completed", None, _infer_counts(manifest))
+
+
+def _stage_failed(run_dir: RunDir, stage: str, reason: str, log: Path) -> Manifest:
+    """Record a stage that ended badly in its own environment (crash, kill, OOM, exit code)."""
+    manifest = run_dir.read_manifest()
+    info = manifest.stages.get(stage) or StageInfo(started_at=time.time())
+    if info.status != "failed" or not info.error:
+        # the stage could not record why itself: it was killed, crashed or refused to start
+        last = [line for line in _tail(log, 5).splitlines() if line.strip()]
+        info.error = f"{reason}: {last[-1].strip()}" if last and reason != "interrupted" else reason
+    info.status = "failed"
+    info.finished_at = info.finished_at or time.time()
+    info.duration_s = info.finished_at - (info.started_at or info.finished_at)
+    info.log_tail = _tail(log) or info.log_tail
+    manifest.stages[stage] = info
+    return manifest
+
+
+async def _execute_isolated(
+    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str]
+) -> RunOutcome:
+    """Every stage of a run in its own environment, through the run's executor."""
+    from ..envs import StageRequest, executors
+
+    spec = planned.spec
+    run_dir, manifest = _open_run(planned, root, fresh)
+    executor = executors.get(spec.environment.executor.kind)(spec.environment.executor)
+    order = _stages_of(spec, stages)
+    for stage in order:
+        request = StageRequest(run_dir, spec, stage, emit)
+        try:
+            _check_answers(run_dir, stage, order)
+            executor.check(request)
+            ended = await executor.run_stage(request)
+        except UserError as exc:
+            manifest = _stage_failed(run_dir, stage, exc.render(), request.console_log)
+            return _failed(run_dir, manifest, exc.render(), emit)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                manifest = _stage_failed(run_dir, stage, "interrupted", request.console_log)
+                manifest.status = "failed"
+                run_dir.write_manifest(manifest)
+            raise
+        manifest = run_dir.read_manifest()
+        if ended.returncode != 0:
+            manifest = _stage_failed(run_dir, stage, ended.reason or "the stage failed", request.console_log)
+            info = manifest.stages[stage]
+            logger.error("run %s: stage %s failed: %s", spec.run_id, stage, info.error)
+            return _failed(run_dir, manifest, info.error or "the stage failed", emit)
+    manifest.status = "completed"
+    run_dir.write_manifest(manifest)
+    return RunOutcome(spec.run_id, run_dir.root, "completed", None, _infer_counts(manifest))
+
+
+async def execute_run(
+    planned: PlannedRun,
+    root: Path,
+    *,
+    fresh: bool = False,
+    emit: EventSink = null_sink,
+    stages: frozenset[str] = ALL_STAGES,
+) -> RunOutcome:
+    """Execute one planned run with its executor; a user error fails the run, not the experiment."""
+    try:
+        if planned.spec.environment.executor.kind == "inline":
+            return await _execute(planned, root, fresh, emit, stages)
+        return await _execute_isolated(planned, root, fresh, emit, stages)
+    except UserError as exc:
+        emit(Event("run_failed", planned.spec.run_id, text=exc.render()))
+        return RunOutcome(planned.spec.run_id, root / planned.spec.run_id, "failed", exc.render())
 
 
 async def run_plan(
@@ -236,23 +346,26 @@ async def run_plan(
     fresh: bool = False,
     emit: EventSink = null_sink,
     stages: frozenset[str] = ALL_STAGES,
+    jobs: int = 1,
 ) -> ExperimentResult:
-    """Execute a plan: runs one after another, each failure contained to its run."""
+    """Execute a plan, ``jobs`` runs at a time, each failure contained to its run."""
     root = plan.output_dir / plan.name
     root.mkdir(parents=True, exist_ok=True)
-    outcomes = []
-    for planned in plan.runs:
-        try:
-            outcomes.append(await _execute(planned, root, fresh, emit, stages))
-        except UserError as exc:
-            emit(Event("run_failed", planned.spec.run_id, text=exc.render()))
-            outcomes.append(
-                RunOutcome(planned.spec.run_id, root / planned.spec.run_id, "failed", exc.render())
-            )
-    done = [RunDir(o.run_dir) for o in outcomes if RunDir(o.run_dir).metrics_json.exists()]
+    outcomes: list[RunOutcome | None] = [None] * len(plan.runs)
+    limiter = anyio.CapacityLimiter(max(1, jobs))
+
+    async def one(index: int, planned: PlannedRun) -> None:
+        async with limiter:
+            outcomes[index] = await execute_run(planned, root, fresh=fresh, emit=emit, stages=stages)
+
+    async with anyio.create_task_group() as tg:
+        for index, planned in enumerate(plan.runs):
+            tg.start_soon(one, index, planned)
+    finished = [o for o in outcomes if o is not None]
+    done = [RunDir(o.run_dir) for o in finished if RunDir(o.run_dir).metrics_json.exists()]
     if done and "report" in stages:
         await anyio.to_thread.run_sync(lambda: write_experiment_comparison(root, done))
-    return ExperimentResult(plan.name, root, outcomes)
+    return ExperimentResult(plan.name, root, finished)
 
 
 async def run_experiment_async(
@@ -263,10 +376,12 @@ async def run_experiment_async(
     output_dir: Path | None = None,
     stages: frozenset[str] = ALL_STAGES,
     only_runs: list[str] | None = None,
+    executor: str | None = None,
+    jobs: int | None = None,
 ) -> ExperimentResult:
     """Load, plan and execute an experiment config (YAML, JSON or CSV run matrix)."""
     loaded = config if isinstance(config, LoadedExperiment) else load_experiment(config)
-    plan = plan_experiment(loaded)
+    plan = plan_experiment(loaded, executor=executor)
     if output_dir is not None:
         plan.output_dir = output_dir
     if only_runs:
@@ -277,7 +392,7 @@ async def run_experiment_async(
                 hint="runs: " + ", ".join(r.spec.run_id for r in plan.runs),
             )
         plan.runs = [r for r in plan.runs if r.spec.run_id in only_runs]
-    return await run_plan(plan, fresh=fresh, emit=emit, stages=stages)
+    return await run_plan(plan, fresh=fresh, emit=emit, stages=stages, jobs=jobs or plan.jobs)
 
 
 def run_experiment(config: Path | str | LoadedExperiment, **kwargs: object) -> ExperimentResult:
@@ -285,16 +400,20 @@ def run_experiment(config: Path | str | LoadedExperiment, **kwargs: object) -> E
     return anyio.run(lambda: run_experiment_async(config, **kwargs))  # type: ignore[arg-type]
 
 
-def planned_from_run_dir(run_dir: RunDir, dataset_root: Path | None = None) -> PlannedRun:
+def planned_from_run_dir(
+    run_dir: RunDir, dataset_root: Path | None = None, stage: str | None = None
+) -> PlannedRun:
     """Rebuild a run from its ``run_spec.json`` alone (what an isolated stage has).
 
     Args:
         run_dir: The run folder.
         dataset_root: Where the dataset is mounted here, when not at the recorded path
             (a container); its fingerprint must still match the recorded one.
+        stage: Build only what this stage needs (the backend for ``infer``, the metrics
+            for ``evaluate``): plugins may be installed only in that stage's environment.
     """
     from ..backends import backends
-    from ..core import DatasetError
+    from ..core import DatasetError, problems_from_validation_error
     from ..datasets import apply_filters, load_dataset
     from ..metrics import build_metric
 
@@ -308,17 +427,55 @@ def planned_from_run_dir(run_dir: RunDir, dataset_root: Path | None = None) -> P
             hint="mount the same dataset, or plan the run again",
         )
     samples = apply_filters(data.samples, {**spec.dataset.filters, "task": [spec.task]})
-    backend = backends.get(spec.backend.name)(**spec.backend.options)
-    metrics = [build_metric(ref) for ref in spec.metrics]
     registry = run_dir.read_manifest().registry if run_dir.manifest.exists() else {}
+    backend = None
+    if stage in (None, "infer"):
+        entry = backends.entry(spec.backend.name)
+        try:
+            backend = entry.obj(**spec.backend.options)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"options of backend '{spec.backend.name}' are not valid in this environment",
+                problems=problems_from_validation_error(exc),
+            ) from None
+        registry[f"backend:{entry.name}"] = f"{entry.origin}@{entry.version}"
+    metrics = [build_metric(ref) for ref in spec.metrics] if stage in (None, "evaluate") else []
     return PlannedRun(spec, backend, metrics, samples, registry)
 
 
 async def run_stage_async(
-    run_dir: RunDir, stage: str, *, dataset_root: Path | None = None, emit: EventSink = null_sink
+    run_dir: RunDir,
+    stage: str,
+    *,
+    dataset_root: Path | None = None,
+    emit: EventSink = null_sink,
+    argv: list[str] | None = None,
 ) -> RunOutcome:
-    """Run one stage (``infer``, ``evaluate`` or ``report``) of a planned run, reading only its folder."""
+    """Run one stage (``infer``, ``evaluate`` or ``report``) of a planned run, reading only its folder.
+
+    This is what every executor starts inside its environment. When the environment
+    asks for it, the stage first installs the run's packages and re-executes itself
+    with ``python argv`` (see `vlmhyperbench.envs.stage_env`).
+    """
+    from ..envs.stage_env import environment_info, install_and_reexec
+
     if stage not in ALL_STAGES:
         raise ConfigError(f"unknown stage '{stage}'", hint="stages: infer, evaluate, report")
-    planned = planned_from_run_dir(run_dir, dataset_root)
-    return await _execute(planned, run_dir.root.parent, False, emit, frozenset({stage}))
+    spec = run_dir.read_spec()
+    manifest = run_dir.read_manifest() if run_dir.manifest.exists() else None
+    if manifest is None:
+        raise ConfigError(
+            f"{run_dir.manifest} does not exist", hint="plan the run first (vlmhb run writes it)"
+        )
+    try:
+        _check_answers(run_dir, stage, [stage])
+        with _stage(run_dir, manifest, stage, emit) as info:
+            if argv is not None:
+                install_and_reexec(run_dir, spec, stage, argv)
+            environment = environment_info(spec, stage)
+            planned = planned_from_run_dir(run_dir, dataset_root, stage)
+            manifest.registry.update(planned.registry)
+            await _stage_body(stage, planned, run_dir, manifest, info, environment, emit)
+    except UserError as exc:
+        return RunOutcome(spec.run_id, run_dir.root, "failed", exc.render())
+    return RunOutcome(spec.run_id, run_dir.root, "completed", None, _infer_counts(manifest))

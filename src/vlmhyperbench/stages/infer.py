@@ -94,8 +94,12 @@ async def run_inference(
     samples: Sequence[Sample],
     backend: ModelBackend,
     progress: Progress | None = None,
+    env_id: str | None = None,
 ) -> InferenceResult:
-    """Answer every sample without a successful answer; the backend must be started."""
+    """Answer every sample without a successful answer; the backend must be started.
+
+    ``env_id`` (the environment's id in the manifest) is stamped on every answer.
+    """
     done = {sid for sid, rec in run_dir.latest_answers().items() if rec.ok}
     todo = [s for s in samples if s.id not in done]
     prompts = PromptManager(spec.prompts, tasks.get(spec.task))
@@ -116,6 +120,7 @@ async def run_inference(
                     answer=None,
                     backend=backend.name,
                     error=ErrorInfo(kind="config", message=exc.render(), retryable=False),
+                    env=env_id,
                 )
             else:
                 result = await _watched(backend, request, spec.hang_after_s)
@@ -130,6 +135,7 @@ async def run_inference(
                         "model": backend.model_label(),
                         "backend": backend.name,
                         "extra": result.extra,
+                        "env": env_id,
                     }
                 )
             appender.append(AnswerRecord.model_validate(record.model_dump()))

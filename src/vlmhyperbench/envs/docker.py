@@ -1,0 +1,269 @@
+"""``docker`` executor: each stage in a container, through the Docker SDK.
+
+Inside the container the run folder is ``/vlmhb/run`` (read-write), the dataset
+``/vlmhb/data`` (read-only), the wheels folder ``/vlmhb/wheels`` (read-only), the model
+cache ``/vlmhb/cache`` (read-write, ``HF_HOME``) and local packages
+``/vlmhb/packages/<n>`` (read-only). The container runs as the host user, gets only
+the variables the run allows, GPUs for inference only, and no network for evaluation
+and report. Its output streams into ``logs/<stage>.console.log``; it is removed when
+the stage ends unless ``keep`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ..core import MissingDependency
+from ._base import (
+    DATA_MOUNT,
+    RUN_MOUNT,
+    Executor,
+    LineRelay,
+    StageExit,
+    StageRequest,
+    container_layout,
+    executors,
+    exit_reason,
+    failure,
+    host_has_gpus,
+    stage_arguments,
+)
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+    from docker.models.images import Image
+
+    import docker
+
+__all__ = ["DockerExecutor", "container_settings"]
+
+logger = logging.getLogger(__name__)
+
+NOT_INSTALLED = "No module named vlmhyperbench"
+
+
+def _client() -> docker.DockerClient:
+    try:
+        import docker
+    except ImportError:
+        raise MissingDependency(
+            "the docker executor needs the Docker SDK for Python",
+            hint="pip install 'vlmhyperbench[docker]'",
+        ) from None
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise failure(
+            f"cannot reach the Docker engine: {exc}",
+            hint="start it (systemctl start docker, or dockerd) and check that this user may use it "
+            "(DOCKER_HOST, the docker group)",
+        ) from None
+    return client
+
+
+def _image(client: docker.DockerClient, name: str, pull: str) -> Image:
+    import docker
+
+    if pull != "always":
+        try:
+            return client.images.get(name)
+        except docker.errors.ImageNotFound:
+            if pull == "never":
+                raise failure(
+                    f"docker image '{name}' is not on this host (pull: never)",
+                    hint="build it (scripts/build_images.sh) or load it (docker load), or allow pulling",
+                ) from None
+        except docker.errors.APIError as exc:
+            raise failure(f"cannot inspect docker image '{name}': {exc.explanation or exc}") from None
+    try:
+        logger.info("pulling %s", name)
+        return client.images.pull(name)
+    except docker.errors.DockerException as exc:
+        raise failure(
+            f"docker image '{name}' is not on this host and could not be pulled: {exc}",
+            hint="check the image name (docker images lists local ones), the registry login, or build it "
+            "with scripts/build_images.sh",
+        ) from None
+
+
+def _device_requests(gpus: object) -> list[Any]:
+    from docker.types import DeviceRequest
+
+    if gpus in ("none", 0) or (gpus == "auto" and not host_has_gpus()):
+        return []
+    if gpus in ("all", "auto"):
+        return [DeviceRequest(count=-1, capabilities=[["gpu"]])]
+    if isinstance(gpus, int):
+        return [DeviceRequest(count=gpus, capabilities=[["gpu"]])]
+    if isinstance(gpus, list):
+        return [DeviceRequest(device_ids=[str(g) for g in gpus], capabilities=[["gpu"]])]
+    raise failure(f"executor.gpus must be auto, all, none, a count or a list of ids, not {gpus!r}")
+
+
+def container_settings(request: StageRequest, executor: DockerExecutor, image: Image) -> dict[str, Any]:
+    """Keyword arguments of ``containers.create`` for one stage (no engine calls)."""
+    from docker.types import Mount
+
+    ex = request.spec.environment.executor
+    infer = request.gpu_stage
+    facts = {
+        "executor": "docker",
+        "image": executor.image_for(request.stage),
+        "image_id": image.id,
+        "image_digests": list(image.attrs.get("RepoDigests") or []),
+    }
+    layout = container_layout(request, facts)
+    settings: dict[str, Any] = {
+        "image": image.id,
+        "entrypoint": [ex.python or "python3"],
+        "command": stage_arguments(request.stage, RUN_MOUNT, DATA_MOUNT),
+        "environment": layout.env,
+        "mounts": [Mount(b.target, b.source, type="bind", read_only=b.read_only) for b in layout.binds],
+        "user": ex.user or f"{os.getuid()}:{os.getgid()}",
+        "working_dir": RUN_MOUNT,
+        "network_mode": ex.network if infer else "none",
+        "device_requests": _device_requests(ex.gpus) if infer else [],
+        "labels": {
+            "org.vlmhyperbench.experiment": request.spec.experiment,
+            "org.vlmhyperbench.run": request.spec.run_id,
+            "org.vlmhyperbench.stage": request.stage,
+        },
+        "name": f"vlmhb-{request.spec.run_id[:40]}-{request.stage}-{uuid.uuid4().hex[:6]}",
+        "detach": True,
+    }
+    if ex.memory:
+        settings["mem_limit"] = ex.memory
+    if ex.shm_size:
+        settings["shm_size"] = ex.shm_size
+    return settings
+
+
+@executors.register("docker", description="a container per stage through the Docker SDK")
+class DockerExecutor(Executor):
+    """Each stage in a fresh container of the run's image."""
+
+    kind = "docker"
+
+    def image_for(self, stage: str) -> str:
+        """The inference image, or the evaluation image for evaluate and report."""
+        image = self.spec.image if stage == "infer" else (self.spec.eval_image or self.spec.image)
+        if image is None:
+            raise failure("the docker executor needs an image", hint="set executor.image")
+        return image
+
+    def check(self, request: StageRequest) -> None:
+        super().check(request)
+        if not request.dataset.is_dir():
+            raise failure(
+                f"the dataset folder {request.dataset} does not exist, so it cannot be mounted",
+                hint="mount or copy the dataset there, or plan the run again",
+            )
+
+    async def run_stage(self, request: StageRequest) -> StageExit:
+        client = await anyio.to_thread.run_sync(_client)
+        name = self.image_for(request.stage)
+        image = await anyio.to_thread.run_sync(lambda: _image(client, name, self.spec.pull))
+        settings = container_settings(request, self, image)
+        container = await anyio.to_thread.run_sync(lambda: _create(client, settings, name))
+        logger.info(
+            "run %s: stage %s in container %s (%s)",
+            request.spec.run_id,
+            request.stage,
+            container.short_id,
+            name,
+        )
+        relay = LineRelay(request.console_log, request.emit)
+        try:
+            result = await anyio.to_thread.run_sync(lambda: _run(container, relay, name))
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: _kill(container))
+            raise
+        finally:
+            relay.close()
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: self._cleanup(container, request))
+        code, oom = result
+        reason = exit_reason(code, oom_killed=oom, memory=self.spec.memory)
+        if code != 0 and _mentions(request, NOT_INSTALLED):
+            reason = (
+                f"image '{name}' does not have vlmhyperbench installed ({NOT_INSTALLED}); build the image "
+                "from docker/Dockerfile.cpu or docker/Dockerfile.gpu, or install the project into it"
+            )
+        return StageExit(code, reason, {"container": container.id, "image": name})
+
+    def _cleanup(self, container: Container, request: StageRequest) -> None:
+        if self.spec.keep:
+            logger.warning(
+                "kept container %s of run %s stage %s: docker logs %s; docker rm %s",
+                container.name,
+                request.spec.run_id,
+                request.stage,
+                container.name,
+                container.name,
+            )
+            return
+        try:
+            container.remove(force=True)
+        except Exception as exc:  # noqa: BLE001 - cleanup must not hide the stage's outcome
+            logger.warning("could not remove container %s: %s", container.name, exc)
+
+
+def _create(client: docker.DockerClient, settings: dict[str, Any], name: str) -> Container:
+    import docker
+
+    try:
+        return client.containers.create(**settings)
+    except docker.errors.APIError as exc:
+        raise failure(f"cannot create a container of image '{name}': {exc.explanation or exc}") from None
+
+
+def _run(container: Container, relay: LineRelay, image: str) -> tuple[int, bool]:
+    """Start the container, stream its output, wait; (exit code, killed for memory)."""
+    import docker
+
+    try:
+        container.start()
+    except docker.errors.APIError as exc:
+        text = str(exc.explanation or exc)
+        hint = None
+        if "executable file not found" in text or "no such file or directory" in text:
+            hint = (
+                "the image has no Python at the executor's `python` command (python3 by default); "
+                "use an image built from docker/Dockerfile.cpu, or set executor.python"
+            )
+        raise failure(f"cannot start the container of image '{image}': {text}", hint=hint) from None
+    # the log is pumped in a thread of its own; event sinks must accept calls from any thread
+    reader = threading.Thread(target=_pump, args=(container, relay), daemon=True)
+    reader.start()
+    status = container.wait()
+    reader.join(timeout=30)
+    container.reload()
+    state = container.attrs.get("State", {})
+    return int(status.get("StatusCode", state.get("ExitCode", 1))), bool(state.get("OOMKilled"))
+
+
+def _pump(container: Container, relay: LineRelay) -> None:
+    for chunk in container.logs(stream=True, follow=True):
+        relay.feed(chunk.decode("utf-8", errors="replace"))
+
+
+def _kill(container: Container) -> None:
+    try:
+        container.kill()
+    except Exception as exc:  # noqa: BLE001 - it may have stopped already
+        logger.debug("kill %s: %s", container.name, exc)
+
+
+def _mentions(request: StageRequest, text: str) -> bool:
+    try:
+        return text in request.console_log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
