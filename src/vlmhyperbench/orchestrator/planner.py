@@ -193,14 +193,29 @@ class _Planner:
             updates["mounts"] = [m.model_copy(update={"source": self._path(m.source)}) for m in spec.mounts]
         return spec.model_copy(update=updates)
 
-    def install(self, i: int, requirements: list[str], packages: list[str], key: str) -> list[InstallItem]:
-        """What an environment installs at start: pip requirements, then registry packages."""
+    def install(self, i: int, entry: CatalogueEntry | None, run: RunConfig, stage: str) -> list[InstallItem]:
+        """What an environment installs at start: pip requirements, then registry packages.
+
+        Inference installs the model's and the run's; evaluation the run's ``eval_*``.
+        """
+        prefix = "eval_" if stage == "evaluate" else ""
+        requirements = [
+            (t, self.at("runs", i, f"{prefix}requirements", j))
+            for j, t in enumerate(getattr(run, f"{prefix}requirements"))
+        ]
+        packages = [
+            (n, self.at("runs", i, f"{prefix}packages", j))
+            for j, n in enumerate(getattr(run, f"{prefix}packages"))
+        ]
+        if entry is not None and stage == "infer":
+            where = self.at("runs", i, "model")
+            requirements = [(t, where) for t in entry.requirements] + requirements
+            packages = [(n, where) for n in entry.packages] + packages
         items = []
-        for j, text in enumerate(requirements):
-            _check_requirement(text, self.at("runs", i, f"{key}requirements", j))
+        for text, where in requirements:
+            _check_requirement(text, where)
             items.append(InstallItem(requirement=text))
-        for j, name in enumerate(packages):
-            items.append(self.packages.install_item(name, self.at("runs", i, f"{key}packages", j)))
+        items += [self.packages.install_item(name, where) for name, where in packages]
         return items
 
     def dataset(self, i: int, run: RunConfig) -> tuple[Dataset, list[Sample]]:
@@ -256,15 +271,7 @@ class _Planner:
         environment = EnvironmentSpec(
             executor=executor,
             run_mode=self.run_mode,
-            install={
-                "infer": self.install(
-                    i,
-                    [*(entry.requirements if entry else []), *run.requirements],
-                    [*(entry.packages if entry else []), *run.packages],
-                    "",
-                ),
-                "evaluate": self.install(i, run.eval_requirements, run.eval_packages, "eval_"),
-            },
+            install={stage: self.install(i, entry, run, stage) for stage in ("infer", "evaluate")},
         )
         data, samples = self.dataset(i, run)
         p = run.prompts
