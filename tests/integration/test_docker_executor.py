@@ -1,0 +1,177 @@
+"""The docker executor against a real Docker engine and an image built here offline.
+
+The demo's Tesseract baseline (OCR and VQA on the passports) runs its inference,
+evaluation and report stages in containers; the metrics equal those of the local
+executor. Bad input — an unknown image, an image without vlmhyperbench, a mount that
+does not exist, a requirement that cannot be installed, a memory limit that is hit —
+fails that run alone, with a clear reason, while the good run completes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vlmhyperbench._paths import demo_dataset_path
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+BASE_IMAGE = "vlmhb-base:bookworm"  # Debian + Python + Tesseract, no vlmhyperbench (build_images.sh)
+
+
+def _vlmhb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vlmhyperbench", *args],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def _write(path: Path, config: dict) -> Path:
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _demo_runs() -> list[dict]:
+    dataset = {"path": str(demo_dataset_path()), "filters": {"doc_class": ["passport"]}}
+    return [
+        {
+            "name": "ocr",
+            "task": "ocr",
+            "dataset": dataset,
+            "model": "tesseract-rus-eng",
+            "metrics": ["cer", "wer"],
+        },
+        {
+            "name": "vqa",
+            "task": "vqa",
+            "dataset": dataset,
+            "model": "tesseract-rus-eng",
+            "metrics": ["anls", "cer"],
+        },
+    ]
+
+
+def _general(run_dir: Path) -> dict:
+    summary = json.loads((run_dir / "metrics" / "metrics.json").read_text())
+    return summary["aggregates"]["general"][0]["values"]
+
+
+def test_demo_baseline_in_containers_scores_like_local(
+    tmp_path: Path, docker_cpu_image: str, docker_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOST_ONLY_VARIABLE", "must not cross")
+    config = {
+        "name": "dock",
+        "executor": {"kind": "docker", "image": docker_cpu_image, "pull": "never"},
+        "runs": _demo_runs(),
+    }
+    config["runs"][0]["executor"] = {"keep": True}  # keep the OCR run's containers to inspect them
+    path = _write(tmp_path / "experiment.yaml", config)
+    in_docker = _vlmhb("run", str(path), "--output-dir", str(tmp_path / "docker"), cwd=tmp_path)
+    assert in_docker.returncode == 0, in_docker.stdout[-3000:] + in_docker.stderr[-3000:]
+    local = _vlmhb(
+        "run", str(path), "--output-dir", str(tmp_path / "local"), "--executor", "local", cwd=tmp_path
+    )
+    assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
+
+    for run in ("ocr", "vqa"):
+        docker_dir, local_dir = tmp_path / "docker" / "dock" / run, tmp_path / "local" / "dock" / run
+        assert _general(docker_dir) == _general(local_dir)
+        assert (docker_dir / "metrics" / "metrics_by_id.csv").read_text() == (
+            local_dir / "metrics" / "metrics_by_id.csv"
+        ).read_text()
+        manifest = json.loads((docker_dir / "manifest.json").read_text())
+        assert manifest["status"] == "completed"
+        image = docker_client.images.get(docker_cpu_image)
+        for stage in ("infer", "evaluate", "report"):
+            env = manifest["environments"][manifest["stages"][stage]["environment"]]
+            assert env["executor"] == "docker"
+            assert env["image"] == docker_cpu_image and env["image_id"] == image.id
+            assert "vlmhyperbench" in env["packages"]
+        answers = [json.loads(line) for line in (docker_dir / "answers.jsonl").read_text().splitlines()]
+        assert {a["env"] for a in answers} == {manifest["stages"]["infer"]["environment"]}
+        assert (docker_dir / "report" / "report.html").exists()
+        # files written in the container belong to the host user
+        assert (docker_dir / "answers.jsonl").stat().st_uid == os.getuid()
+        assert (docker_dir / "logs" / "infer.console.log").exists()
+
+    kept = docker_client.containers.list(all=True, filters={"label": "org.vlmhyperbench.run=ocr"})
+    try:
+        by_stage = {c.labels["org.vlmhyperbench.stage"]: c for c in kept}
+        assert set(by_stage) == {"infer", "evaluate", "report"}
+        for stage, container in by_stage.items():
+            host = container.attrs["HostConfig"]
+            assert host["NetworkMode"] == ("host" if stage == "infer" else "none")
+            assert container.attrs["Config"]["User"] == f"{os.getuid()}:{os.getgid()}"
+            mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+            assert mounts["/vlmhb/data"]["RW"] is False and mounts["/vlmhb/run"]["RW"] is True
+            env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
+            assert env["HOME"] == "/tmp"
+            assert not {"PYTEST_CURRENT_TEST", "HOST_ONLY_VARIABLE"} & set(env)  # never the host environment
+    finally:
+        for container in kept:
+            container.remove(force=True)
+    assert not docker_client.containers.list(all=True, filters={"label": "org.vlmhyperbench.run=vqa"})
+
+
+def test_bad_runs_fail_alone_with_clear_reasons(
+    tmp_path: Path,
+    tiny_dataset: Path,
+    docker_cpu_image: str,
+    docker_client,
+) -> None:
+    empty_wheels = tmp_path / "wheels"
+    empty_wheels.mkdir()
+
+    def run(name: str, **executor: object) -> dict:
+        return {
+            "name": name,
+            "task": "vqa",
+            "dataset": str(tiny_dataset),
+            "model": "tesseract-rus-eng",
+            "metrics": ["cer"],
+            "executor": executor,
+        }
+
+    bad_requirement = run("no-such-package", install_args=["--no-index"], wheels=str(empty_wheels))
+    bad_requirement["requirements"] = ["vlmhb-no-such-package==1.0"]
+    config = {
+        "name": "bad",
+        "executor": {"kind": "docker", "image": docker_cpu_image, "pull": "never"},
+        "runs": [
+            run("good"),
+            run("unknown-image", image="vlmhb-no-such-image:1"),
+            run("no-project", image=BASE_IMAGE),
+            run("missing-mount", mounts=[{"source": str(tmp_path / "nowhere"), "target": "/x"}]),
+            bad_requirement,
+            run("out-of-memory", memory="40m"),
+        ],
+    }
+    path = _write(tmp_path / "experiment.yaml", config)
+    done = _vlmhb("run", str(path), "--output-dir", str(tmp_path / "runs"), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    root = tmp_path / "runs" / "bad"
+
+    def error(name: str) -> str:
+        manifest = json.loads((root / name / "manifest.json").read_text())
+        assert manifest["status"] == "failed", name
+        return manifest["stages"]["infer"]["error"]
+
+    good = json.loads((root / "good" / "manifest.json").read_text())
+    assert good["status"] == "completed"
+    assert "vlmhb-no-such-image:1" in error("unknown-image") and "not on this host" in error("unknown-image")
+    assert "does not have vlmhyperbench installed" in error("no-project")
+    assert "nowhere" in error("missing-mount") and "does not exist" in error("missing-mount")
+    assert "vlmhb-no-such-package==1.0" in error("no-such-package")
+    assert "out of memory" in error("out-of-memory")
+    assert "run unknown-image failed" in done.stderr
