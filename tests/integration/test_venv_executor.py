@@ -10,6 +10,7 @@ from a local wheels folder), builds and caches the environments.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.wheels import make_wheel
+from tests.support.wheels import make_project, make_wheel
 
 pytestmark = pytest.mark.slow
 
@@ -79,13 +80,14 @@ def _experiment(tmp_path: Path, dataset: Path, wheels: Path, extra_runs: list[di
     return path
 
 
-def _vlmhb(*args: str) -> subprocess.CompletedProcess[str]:
+def _vlmhb(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "vlmhyperbench", *args],
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -120,6 +122,8 @@ def test_two_runs_get_their_own_version_of_one_package(
         assert answers and {a["answer"] for a in answers} == {f"probe {version}"}
         assert {a["env"] for a in answers} == {infer_env["id"]}
         venvs[run] = infer_env["venv"]
+        report = (root / run / "report" / "report.md").read_text()
+        assert f"vlmhb-probe {version}" in report and infer_env["id"] in report
         assert Path(infer_env["venv"], ".vlmhb-complete").exists()
     assert venvs["r1"] != venvs["r2"]
     # the probe is in neither this interpreter nor the orchestrator's view
@@ -140,3 +144,84 @@ def test_two_runs_get_their_own_version_of_one_package(
     assert again.returncode == 0, again.stdout[-2000:]
     assert Path(venvs["r1"], ".vlmhb-complete").stat().st_mtime_ns == stamp
     assert (root / "r1" / "answers.jsonl").read_text().count("\n") == lines
+
+
+def _git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_package_registry_git_source_in_prod_and_editable_checkout_in_dev(
+    tmp_path: Path, tiny_dataset: Path, shared_cache: Path
+) -> None:
+    entry_points = {"vlmhyperbench.backends": {"probe": "vlmhb_probe"}}
+    repo = make_project(
+        tmp_path / "probe-repo",
+        "vlmhb-probe",
+        "3.0.0",
+        PROBE,
+        module="vlmhb_probe",
+        entry_points=entry_points,
+    )
+    _git("init", "-q", cwd=repo)
+    _git("add", ".", cwd=repo)
+    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "probe 3.0.0", cwd=repo)
+    _git("tag", "v3.0.0", cwd=repo)
+    checkout = make_project(
+        tmp_path / "probe-checkout",
+        "vlmhb-probe",
+        "3.1.0.dev0",
+        PROBE,
+        module="vlmhb_probe",
+        entry_points=entry_points,
+    )
+    packages = tmp_path / "packages"  # beside the experiment file: read without being named
+    packages.mkdir()
+    (packages / "vlmhb-probe.yaml").write_text(
+        f"description: the probe backend\nsource: {{git: {{url: 'file://{repo}', ref: v3.0.0}}}}\n"
+    )
+    (packages / "vlmhb-probe.dev.yaml").write_text(
+        f"source: {{local: {{path: '{checkout}', editable: true}}}}\n"
+    )
+    config = {
+        "name": "reg",
+        "executor": {"kind": "venv"},
+        "models": [{"name": "probe-git", "backend": "probe", "packages": ["vlmhb-probe"]}],
+        "runs": [
+            {
+                "name": "r",
+                "task": "vqa",
+                "dataset": str(tiny_dataset),
+                "model": "probe-git",
+                "metrics": ["cer"],
+            }
+        ],
+    }
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    def answers(out: Path) -> set[str]:
+        lines = (out / "reg" / "r" / "answers.jsonl").read_text().splitlines()
+        return {json.loads(line)["answer"] for line in lines}
+
+    prod = _vlmhb("run", str(path), "--output-dir", str(tmp_path / "prod"), env={"RUN_MODE": "prod"})
+    assert prod.returncode == 0, prod.stdout[-3000:] + prod.stderr[-3000:]
+    assert answers(tmp_path / "prod") == {"probe 3.0.0"}
+    manifest = json.loads((tmp_path / "prod" / "reg" / "r" / "manifest.json").read_text())
+    [item] = manifest["spec"]["environment"]["install"]["infer"]
+    assert item["source"] == "git" and item["requirement"] == f"vlmhb-probe @ git+file://{repo}@v3.0.0"
+
+    dev = _vlmhb("run", str(path), "--output-dir", str(tmp_path / "dev"), env={"RUN_MODE": "dev"})
+    assert dev.returncode == 0, dev.stdout[-3000:] + dev.stderr[-3000:]
+    assert answers(tmp_path / "dev") == {"probe 3.1.0.dev0"}
+    manifest = json.loads((tmp_path / "dev" / "reg" / "r" / "manifest.json").read_text())
+    assert manifest["spec"]["environment"]["run_mode"] == "dev"
+    env = manifest["environments"][manifest["stages"]["infer"]["environment"]]
+    assert env["packages"]["vlmhb-probe"] == "3.1.0.dev0"
+    # dev mode installs the checkout editable: an edit shows in the next run without a rebuild
+    module = checkout / "vlmhb_probe.py"
+    module.write_text(module.read_text().replace('"probe "', '"edited probe "'))
+    again = _vlmhb(
+        "run", str(path), "--output-dir", str(tmp_path / "dev"), "--fresh", env={"RUN_MODE": "dev"}
+    )
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert answers(tmp_path / "dev") == {"edited probe 3.1.0.dev0"}

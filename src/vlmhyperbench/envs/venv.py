@@ -136,9 +136,10 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _requirement_lines(request: StageRequest, log: Path) -> list[str]:
+    """A requirements file: one requirement per line (``-e path`` for editable), no shell quoting."""
     spec = request.spec.environment
-    lines = [shlex.join(self_requirement(spec.run_mode, log))]
-    lines += [shlex.join(item.args()) for item in spec.items(request.stage)]
+    lines = [" ".join(self_requirement(spec.run_mode, log))]
+    lines += [" ".join(item.args()) for item in spec.items(request.stage)]
     return lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -10,6 +11,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from ..core import (
     AnswerRecord,
@@ -134,6 +138,24 @@ def _worst(rows: list[SampleScoreRecord], metric: MetricInfo, n: int) -> list[Wo
     ]
 
 
+def _environment_line(manifest: Manifest, stage: str, env_id: str | None) -> str | None:
+    env = manifest.environments.get(env_id or "")
+    if env is None:
+        return None
+    where = env.image or env.venv or ""
+    if env.image_id:
+        where += f" ({env.image_id[:19]})"
+    wanted = ["vlmhyperbench"]
+    for item in manifest.spec.environment.items(stage):
+        with contextlib.suppress(InvalidRequirement):  # a bare path or URL names no package
+            wanted.append(canonicalize_name(Requirement(item.requirement).name))
+        if item.package:
+            wanted.append(canonicalize_name(item.package))
+    versions = {name: env.packages[name] for name in dict.fromkeys(wanted) if name in env.packages}
+    packages = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return " · ".join(p for p in (f"{env.executor} [{env.id}]", where, f"Python {env.python}", packages) if p)
+
+
 def _stages(manifest: Manifest | None) -> dict[str, StageTiming]:
     if manifest is None:
         return {}
@@ -145,6 +167,7 @@ def _stages(manifest: Manifest | None) -> dict[str, StageTiming]:
             duration_s=info.duration_s,
             counts=dict(info.counts),
             error=_clip(info.error, 1000),
+            environment=_environment_line(manifest, name, info.environment),
         )
         for name, info in manifest.stages.items()
     }

@@ -162,6 +162,8 @@ class StageTiming(_Model):
     duration_s: float | None = None
     counts: dict[str, int] = Field(default_factory=dict)
     error: str | None = None
+    environment: str | None = None
+    """Where it ran, in one line: executor, image and its id or venv, Python, key packages."""
 
 
 class RunReport(_Model):

@@ -307,7 +307,7 @@ def _environment(report: RunReport) -> list[str]:
         ),
     ]
     if report.stages:
-        header = ["Stage", "Status", "Started", "Duration (s)", "Counts", "Error"]
+        header = ["Stage", "Status", "Started", "Duration (s)", "Counts", "Environment", "Error"]
         out += [
             "Stages:",
             md_table(
@@ -319,6 +319,7 @@ def _environment(report: RunReport) -> list[str]:
                         fmt_time(s.started_at),
                         s.duration_s,
                         ", ".join(f"{k}={v}" for k, v in s.counts.items()),
+                        s.environment,
                         s.error,
                     ]
                     for name, s in report.stages.items()
