@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.factories import write_experiment
 from vlmhyperbench._paths import demo_dataset_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -175,3 +178,46 @@ def test_bad_runs_fail_alone_with_clear_reasons(
     assert "vlmhb-no-such-package==1.0" in error("no-such-package")
     assert "out of memory" in error("out-of-memory")
     assert "run unknown-image failed" in done.stderr
+
+
+def test_api_model_in_a_container_gets_its_secret_and_ctrl_c_kills_the_container(
+    tmp_path: Path, tiny_dataset: Path, docker_cpu_image: str, docker_client, openai_server, monkeypatch
+) -> None:
+    """The openai backend inside a container (host network) reaches the server with the key
+    passed by name; an interrupt kills the container, keeps the answers, and the run resumes."""
+    monkeypatch.setenv("VLMHB_TEST_API_KEY", "key-from-the-host")
+    openai_server.first_token_delay = 1.5
+    config = write_experiment(
+        tmp_path / "e.yaml",
+        tiny_dataset,
+        base_url=openai_server.url,
+        concurrency=1,
+        extra_options={"api_key_env": "VLMHB_TEST_API_KEY", "timeout_s": 30},
+    )
+    raw = yaml.safe_load(config.read_text())
+    raw["executor"] = {"kind": "docker", "image": docker_cpu_image, "pull": "never"}
+    _write(config, raw)
+    argv = [sys.executable, "-m", "vlmhyperbench", "run", str(config)]
+    orchestrator = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    answers = tmp_path / "runs" / "exp" / "r1" / "answers.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (answers.exists() and answers.read_text().count("\n") >= 1):
+        time.sleep(0.1)
+    assert answers.exists(), "no answer came from the container"
+    orchestrator.send_signal(signal.SIGINT)
+    output, _ = orchestrator.communicate(timeout=120)
+    assert orchestrator.returncode == 130, output
+    assert not docker_client.containers.list(all=True, filters={"label": "org.vlmhyperbench.run=r1"})
+    manifest = json.loads((answers.parent / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and manifest["stages"]["infer"]["error"] == "interrupted"
+    kept = {json.loads(line)["sample_id"] for line in answers.read_text().splitlines()}
+    assert kept and all(
+        r.headers.get("authorization") == "Bearer key-from-the-host" for r in openai_server.requests
+    )
+
+    openai_server.clear(requests=True)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert not kept & set(openai_server.requested_sample_ids)
+    assert json.loads((answers.parent / "manifest.json").read_text())["status"] == "completed"
+    assert "key-from-the-host" not in "".join(p.read_text() for p in answers.parent.rglob("*.json*"))

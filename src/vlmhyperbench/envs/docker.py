@@ -181,7 +181,10 @@ class DockerExecutor(Executor):
         )
         relay = LineRelay(request.console_log, request.emit)
         try:
-            result = await anyio.to_thread.run_sync(lambda: _run(container, relay, name))
+            # abandoned on cancel: the container is killed below, which ends the wait
+            result = await anyio.to_thread.run_sync(
+                lambda: _run(container, relay, name), abandon_on_cancel=True
+            )
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(lambda: _kill(container))
