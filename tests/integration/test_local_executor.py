@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import yaml
 
 from tests.factories import write_experiment
 from vlmhyperbench.orchestrator import run_experiment
@@ -103,3 +104,23 @@ def test_killed_stage_fails_the_run_keeps_answers_and_resumes(
     assert not answered & set(openai_server.requested_sample_ids)  # answered samples were not asked again
     assert _manifest(run_dir)["status"] == "completed"
     assert answers.read_text().count("\n") == 3
+
+
+def test_runs_go_in_parallel_and_local_never_installs(
+    tmp_path: Path, tiny_dataset: Path, openai_server
+) -> None:
+    openai_server.first_token_delay = 0.5
+    config = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url, concurrency=1)
+    raw = yaml.safe_load(config.read_text())
+    second = {**raw["runs"][0], "name": "r2", "requirements": ["vlmhb-not-installed==1.0"]}
+    raw["runs"].append(second)
+    raw["jobs"] = 2
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    result = run_experiment(config, output_dir=tmp_path / "runs")
+    assert result.ok
+    infer = [_manifest(r.run_dir)["stages"]["infer"] for r in result.runs]
+    assert infer[1]["started_at"] < infer[0]["finished_at"]  # the two inferences overlapped
+    manifest = _manifest(result.runs[1].run_dir)
+    env = manifest["environments"][manifest["stages"]["infer"]["environment"]]
+    assert env["unsatisfied"] == ["vlmhb-not-installed==1.0 (not installed)"]
+    assert env["install"] is None

@@ -167,7 +167,7 @@ class EnvironmentInfo(BaseModel):
     recorded_at: float = Field(default_factory=time.time)
 
     def with_id(self) -> EnvironmentInfo:
-        """A copy whose ``id`` hashes what makes two environments different."""
+        """A copy whose ``id`` hashes what makes two records differ (packages, install, gaps)."""
         key = json.dumps(
             [
                 self.executor,
@@ -176,6 +176,8 @@ class EnvironmentInfo(BaseModel):
                 self.python,
                 self.platform,
                 sorted(self.packages.items()),
+                self.install.command if self.install else None,
+                self.unsatisfied,
             ],
             sort_keys=True,
         )

@@ -10,6 +10,7 @@ platform and every installed distribution — becomes an `EnvironmentInfo`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import sys
@@ -20,6 +21,8 @@ from ..core import EnvironmentInfo, InstallReport, RunDir, RunSpec, read_json_mo
 from ._base import ENV_FACTS, ENV_PATH_MAP
 
 __all__ = ["ENV_INSTALL", "ENV_INSTALL_REPORT", "ENV_WHEELS", "environment_info", "install_and_reexec"]
+
+logger = logging.getLogger(__name__)
 
 ENV_INSTALL = "VLMHB_INSTALL"
 ENV_INSTALL_REPORT = "VLMHB_INSTALL_REPORT"
@@ -93,4 +96,13 @@ def environment_info(spec: RunSpec, stage: str) -> EnvironmentInfo:
         install=report,
         unsatisfied=unsatisfied(items) if report is None else [],
     )
+    if info.unsatisfied:
+        logger.warning(
+            "run %s, stage %s: this environment does not satisfy %s (the %s executor installs nothing; "
+            "use executor venv or docker to install the model's requirements)",
+            spec.run_id,
+            stage,
+            ", ".join(info.unsatisfied),
+            info.executor,
+        )
     return info.with_id()
