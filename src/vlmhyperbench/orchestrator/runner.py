@@ -290,7 +290,7 @@ async def _execute_isolated(
     planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str]
 ) -> RunOutcome:
     """Every stage of a run in its own environment, through the run's executor."""
-    from ..envs import StageRequest, executors
+    from ..envs import StageExit, StageRequest, executors
 
     spec = planned.spec
     run_dir, manifest = _open_run(planned, root, fresh)
@@ -312,6 +312,11 @@ async def _execute_isolated(
                 run_dir.write_manifest(manifest)
             raise
         manifest = run_dir.read_manifest()
+        recorded = manifest.stages.get(stage)
+        if ended.returncode == 0 and (recorded is None or recorded.status != "completed"):
+            ended = StageExit(
+                1, "the stage process ended without recording a result (a different program ran?)"
+            )
         if ended.returncode != 0:
             manifest = _stage_failed(run_dir, stage, ended.reason or "the stage failed", request.console_log)
             info = manifest.stages[stage]
