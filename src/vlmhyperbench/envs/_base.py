@@ -34,6 +34,7 @@ from ..core.events import Event, EventSink
 
 __all__ = [
     "BASE_VARIABLES",
+    "ContainerExecutor",
     "ContainerLayout",
     "ENV_FACTS",
     "ENV_PATH_MAP",
@@ -202,6 +203,27 @@ class Executor(ABC):
     def describe(self) -> str:
         """One line for logs."""
         return self.kind
+
+
+class ContainerExecutor(Executor):
+    """An executor whose stages run in an image: which image for which stage, the dataset's bind."""
+
+    image_hint: ClassVar[str] = "set executor.image"
+
+    def image_for(self, stage: str) -> str:
+        """The inference image, or the evaluation image for evaluate and report."""
+        image = self.spec.image if stage == "infer" else (self.spec.eval_image or self.spec.image)
+        if image is None:
+            raise failure(f"the {self.kind} executor needs an image", hint=self.image_hint)
+        return image
+
+    def check(self, request: StageRequest) -> None:
+        super().check(request)
+        if not request.dataset.is_dir():
+            raise failure(
+                f"the dataset folder {request.dataset} does not exist, so it cannot be mounted",
+                hint="mount or copy the dataset there, or plan the run again",
+            )
 
 
 def check_paths(spec: ExecutorSpec) -> None:

@@ -24,7 +24,7 @@ from ._base import (
     BASE_VARIABLES,
     DATA_MOUNT,
     RUN_MOUNT,
-    Executor,
+    ContainerExecutor,
     StageExit,
     StageRequest,
     container_layout,
@@ -89,17 +89,11 @@ def apptainer_command(request: StageRequest, binary: str, image: str) -> tuple[l
 
 
 @executors.register("apptainer", description="an Apptainer/Singularity container per stage (HPC)")
-class ApptainerExecutor(Executor):
+class ApptainerExecutor(ContainerExecutor):
     """Each stage in ``apptainer exec`` of the run's image."""
 
     kind = "apptainer"
-
-    def image_for(self, stage: str) -> str:
-        """The inference image, or the evaluation image for evaluate and report."""
-        image = self.spec.image if stage == "infer" else (self.spec.eval_image or self.spec.image)
-        if image is None:
-            raise failure("the apptainer executor needs an image", hint="set executor.image (a .sif file)")
-        return image
+    image_hint = "set executor.image (a .sif file or a docker:// URI)"
 
     def check(self, request: StageRequest) -> None:
         super().check(request)

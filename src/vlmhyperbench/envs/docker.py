@@ -23,7 +23,7 @@ from ..core import MissingDependency
 from ._base import (
     DATA_MOUNT,
     RUN_MOUNT,
-    Executor,
+    ContainerExecutor,
     LineRelay,
     StageExit,
     StageRequest,
@@ -146,25 +146,10 @@ def container_settings(request: StageRequest, executor: DockerExecutor, image: I
 
 
 @executors.register("docker", description="a container per stage through the Docker SDK")
-class DockerExecutor(Executor):
+class DockerExecutor(ContainerExecutor):
     """Each stage in a fresh container of the run's image."""
 
     kind = "docker"
-
-    def image_for(self, stage: str) -> str:
-        """The inference image, or the evaluation image for evaluate and report."""
-        image = self.spec.image if stage == "infer" else (self.spec.eval_image or self.spec.image)
-        if image is None:
-            raise failure("the docker executor needs an image", hint="set executor.image")
-        return image
-
-    def check(self, request: StageRequest) -> None:
-        super().check(request)
-        if not request.dataset.is_dir():
-            raise failure(
-                f"the dataset folder {request.dataset} does not exist, so it cannot be mounted",
-                hint="mount or copy the dataset there, or plan the run again",
-            )
 
     async def run_stage(self, request: StageRequest) -> StageExit:
         client = await anyio.to_thread.run_sync(_client)

@@ -26,7 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..core import InstallItem, InstallReport, MissingDependency, Problem, SourceLocation, UserError
+from ..core import EnvironmentFailure, InstallItem, InstallReport, MissingDependency
 
 __all__ = [
     "InstallError",
@@ -41,22 +41,12 @@ __all__ = [
 _LOG_TAIL_LINES = 15
 
 
-class InstallError(UserError):
+class InstallError(EnvironmentFailure):
     """The installer failed at environment start; `report` says how it was run."""
 
-    report: InstallReport | None
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        location: SourceLocation | None = None,
-        hint: str | None = None,
-        problems: Sequence[Problem] | None = None,
-        report: InstallReport | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, report: InstallReport | None = None) -> None:
         self.report = report
-        super().__init__(message, location=location, hint=hint, problems=problems)
+        super().__init__(message, hint=hint)
 
 
 def find_uv(python: str) -> str | None:
