@@ -8,6 +8,7 @@ from pathlib import Path
 
 import anyio
 import typer
+from rich.markup import escape
 
 from ..core import RunDir
 from ..core.events import Event, EventSink
@@ -61,6 +62,6 @@ def stage(
         with EventProgress() as progress:
             outcome = execute(progress)
     if outcome.status != "completed":
-        console.print(f"[red]stage {name.value} failed[/]: {outcome.error}")
+        console.print(f"[red]stage {name.value} failed[/]: {escape(outcome.error or '')}", soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"stage {name.value} completed: {run_dir}")

@@ -423,6 +423,9 @@ def planned_from_run_dir(
     from ..metrics import build_metric
 
     spec = run_dir.read_spec()
+    registry = run_dir.read_manifest().registry if run_dir.manifest.exists() else {}
+    if stage == "report":  # the report reads the run folder alone
+        return PlannedRun(spec, None, [], [], registry)
     root = dataset_root or Path(spec.dataset.path)
     data = load_dataset(root, layout=spec.dataset.layout, default_task=spec.task)
     if data.fingerprint != spec.dataset.fingerprint:
@@ -432,7 +435,6 @@ def planned_from_run_dir(
             hint="mount the same dataset, or plan the run again",
         )
     samples = apply_filters(data.samples, {**spec.dataset.filters, "task": [spec.task]})
-    registry = run_dir.read_manifest().registry if run_dir.manifest.exists() else {}
     backend = None
     if stage in (None, "infer"):
         entry = backends.entry(spec.backend.name)
