@@ -124,3 +124,36 @@ def test_runs_go_in_parallel_and_local_never_installs(
     env = manifest["environments"][manifest["stages"]["infer"]["environment"]]
     assert env["unsatisfied"] == ["vlmhb-not-installed==1.0 (not installed)"]
     assert env["install"] is None
+
+
+def test_validate_checks_each_runs_executor(tmp_path: Path, tiny_dataset: Path) -> None:
+    config = {
+        "name": "v",
+        "runs": [
+            {"name": "ok", "task": "vqa", "dataset": str(tiny_dataset), "model": "tesseract-eng"},
+            {
+                "name": "bad-mount",
+                "task": "vqa",
+                "dataset": str(tiny_dataset),
+                "model": "tesseract-eng",
+                "executor": {
+                    "kind": "venv",
+                    "mounts": [{"source": str(tmp_path / "nowhere"), "target": "/x"}],
+                },
+            },
+        ],
+    }
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "vlmhyperbench", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "1 of 2 runs ready" in done.stdout
+    assert (
+        "run bad-mount: executor.mounts[0].source" in done.stderr and "nowhere does not exist" in done.stderr
+    )

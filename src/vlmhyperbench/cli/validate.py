@@ -6,24 +6,50 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .._paths import demo_experiment_path
 from ..config import load_experiment
-from ..orchestrator import plan_experiment
-from ._common import console, friendly_errors
+from ..core import RunDir, UserError
+from ..core.events import null_sink
+from ..orchestrator import PlannedRun, plan_experiment
+from ._common import console, err_console, friendly_errors
 
 __all__ = ["validate"]
+
+
+def _executor_problem(run: PlannedRun) -> str | None:
+    """Why the run's executor could not start it here (mounts, engine, image, binary), if it cannot."""
+    from ..envs import StageRequest, executors
+
+    spec = run.spec
+    kind = spec.environment.executor.kind
+    if kind == "inline":
+        return None
+    executor = executors.get(kind)(spec.environment.executor)
+    try:
+        for stage in ("infer", "evaluate"):
+            executor.check(StageRequest(RunDir(Path(".")), spec, stage, null_sink))
+    except UserError as exc:
+        return exc.render()
+    return None
 
 
 @friendly_errors
 def validate(
     config: Optional[Path] = typer.Argument(None, help="Experiment config; omit for the demo."),
+    executor: Optional[str] = typer.Option(
+        None, "--executor", "-x", envvar="VLMHB_EXECUTOR", help="Check as if every run used this executor."
+    ),
 ) -> None:
-    """Validate an experiment: names, options, catalogue, datasets, images, prompts."""
-    plan = plan_experiment(load_experiment(config or demo_experiment_path()))
-    table = Table(title=f"experiment {plan.name}: {len(plan.runs)} runs ok", title_justify="left")
-    for column in ("run", "task", "model", "backend", "samples", "metrics"):
+    """Validate an experiment: names, options, catalogue, datasets, images, prompts, executors."""
+    plan = plan_experiment(load_experiment(config or demo_experiment_path()), executor=executor)
+    problems = {run.spec.run_id: _executor_problem(run) for run in plan.runs}
+    bad = [run_id for run_id, problem in problems.items() if problem]
+    title = f"experiment {plan.name}: {len(plan.runs) - len(bad)} of {len(plan.runs)} runs ready"
+    table = Table(title=title, title_justify="left")
+    for column in ("run", "task", "model", "backend", "executor", "samples", "metrics"):
         table.add_column(column)
     for run in plan.runs:
         s = run.spec
@@ -32,7 +58,14 @@ def validate(
             s.task,
             s.model,
             s.backend.name,
+            s.environment.executor.kind,
             str(s.dataset.n_samples),
             ", ".join(m.name for m in s.metrics),
         )
     console.print(table)
+    for run_id in bad:
+        err_console.print(
+            f"[bold red]error:[/] run {run_id}: {escape(problems[run_id] or '')}", soft_wrap=True
+        )
+    if bad:
+        raise typer.Exit(2)

@@ -151,6 +151,12 @@ class DockerExecutor(ContainerExecutor):
 
     kind = "docker"
 
+    def check(self, request: StageRequest) -> None:
+        super().check(request)
+        client = _client()
+        if self.spec.pull == "never":
+            _image(client, self.image_for(request.stage), "never")
+
     async def run_stage(self, request: StageRequest) -> StageExit:
         client = await anyio.to_thread.run_sync(_client)
         name = self.image_for(request.stage)
