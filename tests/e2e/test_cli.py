@@ -10,22 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-from tests.factories import make_jsonl_dataset, make_prototype_dataset, write_experiment
+from tests.factories import make_jsonl_dataset, make_prototype_dataset, run_vlmhb, write_experiment
 from tests.support.openai_server import ScriptedOpenAIServer
 from vlmhyperbench.core import RunDir
 
 MANY = [(f"m-{i:03d}", "invoice", "Номер", f"Какой номер {i}?", f"{i}", [f"Номер: {i}"]) for i in range(8)]
 
 
-def vlmhb(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run(
-        [sys.executable, "-m", "vlmhyperbench", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        **kwargs,
-    )
+def vlmhb(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return run_vlmhb(*args, cwd=cwd)
 
 
 def test_killed_run_resumes_without_losing_or_repeating_answers(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.factories import write_experiment
+from tests.factories import run_vlmhb, write_experiment
 
 pytestmark = pytest.mark.slow
 
@@ -90,13 +89,7 @@ def test_stages_run_through_apptainer_and_the_image_is_recorded(
     raw = yaml.safe_load(config.read_text())
     raw["executor"] = {"kind": "apptainer", "image": str(sif), "gpus": "none"}
     config.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "vlmhyperbench", "run", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_vlmhb("run", str(config), timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     run_dir = tmp_path / "runs" / "exp" / "r1"
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -127,13 +120,7 @@ def test_a_missing_image_fails_the_run_with_a_clear_reason(
     }
     path = tmp_path / "e.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "vlmhyperbench", "run", str(path), "-o", str(tmp_path / "runs")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_vlmhb("run", str(path), "-o", str(tmp_path / "runs"))
     assert done.returncode == 1
     manifest = json.loads((tmp_path / "runs" / "x" / "r" / "manifest.json").read_text())
     assert "missing.sif does not exist" in manifest["stages"]["infer"]["error"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.factories import write_experiment
+from tests.factories import run_vlmhb, write_experiment
 from vlmhyperbench._paths import demo_dataset_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -29,14 +29,7 @@ BASE_IMAGE = "vlmhb-base:bookworm"  # Debian + Python + Tesseract, no vlmhyperbe
 
 
 def _vlmhb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vlmhyperbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        check=False,
-        cwd=cwd,
-    )
+    return run_vlmhb(*args, cwd=cwd, timeout=1500)
 
 
 def _write(path: Path, config: dict) -> Path:

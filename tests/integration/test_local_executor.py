@@ -18,7 +18,7 @@ import psutil
 import pytest
 import yaml
 
-from tests.factories import write_experiment
+from tests.factories import run_vlmhb, write_experiment
 from vlmhyperbench.orchestrator import run_experiment
 
 pytestmark = pytest.mark.slow
@@ -145,13 +145,7 @@ def test_validate_checks_each_runs_executor(tmp_path: Path, tiny_dataset: Path) 
     }
     path = tmp_path / "e.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "vlmhyperbench", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_vlmhb("validate", str(path))
     assert done.returncode == 2
     assert "1 of 2 runs ready" in done.stdout
     assert (

@@ -10,7 +10,6 @@ from a local wheels folder), builds and caches the environments.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.factories import run_vlmhb
 from tests.support.wheels import make_project, make_wheel
 
 pytestmark = pytest.mark.slow
@@ -81,14 +81,7 @@ def _experiment(tmp_path: Path, dataset: Path, wheels: Path, extra_runs: list[di
 
 
 def _vlmhb(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vlmhyperbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
+    return run_vlmhb(*args, env=env, timeout=900)
 
 
 def test_two_runs_get_their_own_version_of_one_package(

@@ -25,7 +25,7 @@ import os
 import signal
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -114,7 +114,6 @@ class StageExit:
     returncode: int
     reason: str | None = None
     """Why it failed, in words, when ``returncode`` is not 0."""
-    facts: dict[str, object] = field(default_factory=dict)
 
 
 def stage_arguments(stage: str, run_dir: str, dataset: str) -> list[str]:
@@ -199,10 +198,6 @@ class Executor(ABC):
     @abstractmethod
     async def run_stage(self, request: StageRequest) -> StageExit:
         """Execute one stage to its end; never raise for a stage that merely failed."""
-
-    def describe(self) -> str:
-        """One line for logs."""
-        return self.kind
 
 
 class ContainerExecutor(Executor):

@@ -118,4 +118,4 @@ class ApptainerExecutor(ContainerExecutor):
         env: dict[str, Any] = {k: os.environ[k] for k in BASE_VARIABLES if k in os.environ}
         env.update(variables)
         returncode = await run_process(argv, env, request)
-        return StageExit(returncode, exit_reason(returncode), {"image": image})
+        return StageExit(returncode, exit_reason(returncode))

@@ -191,7 +191,7 @@ class DockerExecutor(ContainerExecutor):
                 f"image '{name}' does not have vlmhyperbench installed ({NOT_INSTALLED}); build the image "
                 "from docker/Dockerfile.cpu or docker/Dockerfile.gpu, or install the project into it"
             )
-        return StageExit(code, reason, {"container": container.id, "image": name})
+        return StageExit(code, reason)
 
     def _cleanup(self, container: Container, request: StageRequest) -> None:
         if self.spec.keep:

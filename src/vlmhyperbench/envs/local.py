@@ -95,7 +95,7 @@ class LocalExecutor(Executor):
         env[ENV_FACTS] = json.dumps(facts)
         env[ENV_EVENTS] = "1"
         returncode = await run_process(argv, env, request)
-        return StageExit(returncode, exit_reason(returncode), facts)
+        return StageExit(returncode, exit_reason(returncode))
 
 
 @executors.register("venv", description="a cached virtual environment per set of requirements, built with uv")
