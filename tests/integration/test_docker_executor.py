@@ -147,6 +147,7 @@ def test_bad_runs_fail_alone_with_clear_reasons(
         "runs": [
             run("good"),
             run("unknown-image", image="vlmhb-no-such-image:1"),
+            run("unpullable", image="vlmhb-no-such/image:1", pull="missing"),
             run("no-project", image=BASE_IMAGE),
             run("missing-mount", mounts=[{"source": str(tmp_path / "nowhere"), "target": "/x"}]),
             bad_requirement,
@@ -166,6 +167,7 @@ def test_bad_runs_fail_alone_with_clear_reasons(
     good = json.loads((root / "good" / "manifest.json").read_text())
     assert good["status"] == "completed"
     assert "vlmhb-no-such-image:1" in error("unknown-image") and "not on this host" in error("unknown-image")
+    assert "vlmhb-no-such/image:1" in error("unpullable") and "could not be pulled" in error("unpullable")
     assert "does not have vlmhyperbench installed" in error("no-project")
     assert "nowhere" in error("missing-mount") and "does not exist" in error("missing-mount")
     assert "vlmhb-no-such-package==1.0" in error("no-such-package")
