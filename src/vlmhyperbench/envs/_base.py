@@ -63,7 +63,6 @@ BASE_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE
 
 ENV_FACTS = "VLMHB_ENVIRONMENT"
 ENV_PATH_MAP = "VLMHB_PATH_MAP"
-ENV_EVENTS = "VLMHB_EVENTS"
 EVENT_PREFIX = "@@vlmhb-event "
 
 
@@ -314,7 +313,6 @@ def container_layout(request: StageRequest, facts: dict[str, object]) -> Contain
             ENV_FACTS: json.dumps(facts),
             ENV_PATH_MAP: json.dumps(path_map),
             ENV_INSTALL: "1",
-            ENV_EVENTS: "1",
             "HOME": "/tmp",
             "PYTHONUNBUFFERED": "1",
         }

@@ -22,7 +22,6 @@ from anyio.abc import Process
 
 from ._base import (
     BASE_VARIABLES,
-    ENV_EVENTS,
     ENV_FACTS,
     ENV_PATH_MAP,
     Executor,
@@ -93,7 +92,6 @@ class LocalExecutor(Executor):
         argv = [python, *stage_arguments(request.stage, str(request.run_dir.root.resolve()), dataset)]
         env = self.environment(request)
         env[ENV_FACTS] = json.dumps(facts)
-        env[ENV_EVENTS] = "1"
         returncode = await run_process(argv, env, request)
         return StageExit(returncode, exit_reason(returncode))
 
