@@ -208,13 +208,13 @@ class ContainerExecutor(Executor):
         """The inference image, or the evaluation image for evaluate and report."""
         image = self.spec.image if stage == "infer" else (self.spec.eval_image or self.spec.image)
         if image is None:
-            raise failure(f"the {self.kind} executor needs an image", hint=self.image_hint)
+            raise EnvironmentFailure(f"the {self.kind} executor needs an image", hint=self.image_hint)
         return image
 
     def check(self, request: StageRequest) -> None:
         super().check(request)
         if not request.dataset.is_dir():
-            raise failure(
+            raise EnvironmentFailure(
                 f"the dataset folder {request.dataset} does not exist, so it cannot be mounted",
                 hint="mount or copy the dataset there, or plan the run again",
             )
@@ -323,11 +323,6 @@ def container_layout(request: StageRequest, facts: dict[str, object]) -> Contain
 def host_has_gpus() -> bool:
     """Whether this host shows NVIDIA devices."""
     return Path("/dev/nvidiactl").exists() or Path("/proc/driver/nvidia/version").exists()
-
-
-def failure(message: str, hint: str | None = None) -> EnvironmentFailure:
-    """An `EnvironmentFailure` (shorthand for executors)."""
-    return EnvironmentFailure(message, hint=hint)
 
 
 executors: Registry[type[Executor]] = Registry(

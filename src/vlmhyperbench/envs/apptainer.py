@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 
 from .._paths import cache_dir
+from ..core import EnvironmentFailure
 from ._base import (
     BASE_VARIABLES,
     DATA_MOUNT,
@@ -30,7 +31,6 @@ from ._base import (
     container_layout,
     executors,
     exit_reason,
-    failure,
     host_has_gpus,
     stage_arguments,
 )
@@ -98,14 +98,14 @@ class ApptainerExecutor(ContainerExecutor):
     def check(self, request: StageRequest) -> None:
         super().check(request)
         if find_binary(self.spec.binary) is None:
-            raise failure(
+            raise EnvironmentFailure(
                 "the apptainer executor needs the apptainer or singularity command, which is not on PATH",
                 hint="install Apptainer (https://apptainer.org/docs/admin/main/installation.html), "
                 "or load its module on the cluster (module load apptainer)",
             )
         image = self.image_for(request.stage)
         if "://" not in image and not Path(image).is_file():
-            raise failure(
+            raise EnvironmentFailure(
                 f"apptainer image {image} does not exist",
                 hint="build it (apptainer build vlmhb.sif docker-daemon://vlmhyperbench:cpu) or fix the path",
             )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..core import MissingDependency
+from ..core import EnvironmentFailure, MissingDependency
 from ._base import (
     DATA_MOUNT,
     RUN_MOUNT,
@@ -30,7 +30,6 @@ from ._base import (
     container_layout,
     executors,
     exit_reason,
-    failure,
     host_has_gpus,
     stage_arguments,
 )
@@ -60,7 +59,7 @@ def _client() -> docker.DockerClient:
         client = docker.from_env()
         client.ping()
     except docker.errors.DockerException as exc:
-        raise failure(
+        raise EnvironmentFailure(
             f"cannot reach the Docker engine: {exc}",
             hint="start it (systemctl start docker, or dockerd) and check that this user may use it "
             "(DOCKER_HOST, the docker group)",
@@ -76,17 +75,19 @@ def _image(client: docker.DockerClient, name: str, pull: str) -> Image:
             return client.images.get(name)
         except docker.errors.ImageNotFound:
             if pull == "never":
-                raise failure(
+                raise EnvironmentFailure(
                     f"docker image '{name}' is not on this host (pull: never)",
                     hint="build it (scripts/build_images.sh) or load it (docker load), or allow pulling",
                 ) from None
         except docker.errors.APIError as exc:
-            raise failure(f"cannot inspect docker image '{name}': {exc.explanation or exc}") from None
+            raise EnvironmentFailure(
+                f"cannot inspect docker image '{name}': {exc.explanation or exc}"
+            ) from None
     try:
         logger.info("pulling %s", name)
         return client.images.pull(name)
     except docker.errors.DockerException as exc:
-        raise failure(
+        raise EnvironmentFailure(
             f"docker image '{name}' is not on this host and could not be pulled: {exc}",
             hint="check the image name (docker images lists local ones), the registry login, or build it "
             "with scripts/build_images.sh",
@@ -104,7 +105,7 @@ def _device_requests(gpus: object) -> list[Any]:
         return [DeviceRequest(count=gpus, capabilities=[["gpu"]])]
     if isinstance(gpus, list):
         return [DeviceRequest(device_ids=[str(g) for g in gpus], capabilities=[["gpu"]])]
-    raise failure(f"executor.gpus must be auto, all, none, a count or a list of ids, not {gpus!r}")
+    raise EnvironmentFailure(f"executor.gpus must be auto, all, none, a count or a list of ids, not {gpus!r}")
 
 
 def container_settings(request: StageRequest, executor: DockerExecutor, image: Image) -> dict[str, Any]:
@@ -216,7 +217,9 @@ def _create(client: docker.DockerClient, settings: dict[str, Any], name: str) ->
     try:
         return client.containers.create(**settings)
     except docker.errors.APIError as exc:
-        raise failure(f"cannot create a container of image '{name}': {exc.explanation or exc}") from None
+        raise EnvironmentFailure(
+            f"cannot create a container of image '{name}': {exc.explanation or exc}"
+        ) from None
 
 
 def _run(container: Container, relay: LineRelay, image: str) -> tuple[int, bool]:
@@ -233,7 +236,9 @@ def _run(container: Container, relay: LineRelay, image: str) -> tuple[int, bool]
                 "the image has no Python at the executor's `python` command (python3 by default); "
                 "use an image built from docker/Dockerfile.cpu, or set executor.python"
             )
-        raise failure(f"cannot start the container of image '{image}': {text}", hint=hint) from None
+        raise EnvironmentFailure(
+            f"cannot start the container of image '{image}': {text}", hint=hint
+        ) from None
     # the log is pumped in a thread of its own; event sinks must accept calls from any thread
     reader = threading.Thread(target=_pump, args=(container, relay), daemon=True)
     reader.start()

@@ -306,10 +306,9 @@ async def _execute_isolated(
             manifest = _stage_failed(run_dir, stage, exc.render(), request.console_log)
             return _failed(run_dir, manifest, exc.render(), emit)
         except BaseException:
-            with anyio.CancelScope(shield=True):
-                manifest = _stage_failed(run_dir, stage, "interrupted", request.console_log)
-                manifest.status = "failed"
-                run_dir.write_manifest(manifest)
+            manifest = _stage_failed(run_dir, stage, "interrupted", request.console_log)
+            manifest.status = "failed"
+            run_dir.write_manifest(manifest)
             raise
         manifest = run_dir.read_manifest()
         recorded = manifest.stages.get(stage)
