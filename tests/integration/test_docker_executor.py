@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -62,12 +63,26 @@ def _general(run_dir: Path) -> dict:
     return summary["aggregates"]["general"][0]["values"]
 
 
+def _remove_containers_of(client, experiment: str) -> None:
+    for container in client.containers.list(
+        all=True, filters={"label": f"org.vlmhyperbench.experiment={experiment}"}
+    ):
+        container.remove(force=True)
+
+
 def test_demo_baseline_in_containers_scores_like_local(
-    tmp_path: Path, docker_cpu_image: str, docker_client, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    docker_cpu_image: str,
+    docker_client,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     monkeypatch.setenv("HOST_ONLY_VARIABLE", "must not cross")
+    experiment = f"dock-{uuid.uuid4().hex[:8]}"
+    # kept containers go even when an assertion fails first (each one holds disk)
+    request.addfinalizer(lambda: _remove_containers_of(docker_client, experiment))
     config = {
-        "name": "dock",
+        "name": experiment,
         "executor": {"kind": "docker", "image": docker_cpu_image, "pull": "never"},
         "runs": _demo_runs(),
     }
@@ -81,7 +96,7 @@ def test_demo_baseline_in_containers_scores_like_local(
     assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
 
     for run in ("ocr", "vqa"):
-        docker_dir, local_dir = tmp_path / "docker" / "dock" / run, tmp_path / "local" / "dock" / run
+        docker_dir, local_dir = tmp_path / "docker" / experiment / run, tmp_path / "local" / experiment / run
         assert _general(docker_dir) == _general(local_dir)
         assert (docker_dir / "metrics" / "metrics_by_id.csv").read_text() == (
             local_dir / "metrics" / "metrics_by_id.csv"
@@ -101,23 +116,20 @@ def test_demo_baseline_in_containers_scores_like_local(
         assert (docker_dir / "answers.jsonl").stat().st_uid == os.getuid()
         assert (docker_dir / "logs" / "infer.console.log").exists()
 
-    kept = docker_client.containers.list(all=True, filters={"label": "org.vlmhyperbench.run=ocr"})
-    try:
-        by_stage = {c.labels["org.vlmhyperbench.stage"]: c for c in kept}
-        assert set(by_stage) == {"infer", "evaluate", "report"}
-        for stage, container in by_stage.items():
-            host = container.attrs["HostConfig"]
-            assert host["NetworkMode"] == ("host" if stage == "infer" else "none")
-            assert container.attrs["Config"]["User"] == f"{os.getuid()}:{os.getgid()}"
-            mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
-            assert mounts["/vlmhb/data"]["RW"] is False and mounts["/vlmhb/run"]["RW"] is True
-            env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
-            assert env["HOME"] == "/tmp"
-            assert not {"PYTEST_CURRENT_TEST", "HOST_ONLY_VARIABLE"} & set(env)  # never the host environment
-    finally:
-        for container in kept:
-            container.remove(force=True)
-    assert not docker_client.containers.list(all=True, filters={"label": "org.vlmhyperbench.run=vqa"})
+    ours = f"org.vlmhyperbench.experiment={experiment}"
+    kept = docker_client.containers.list(all=True, filters={"label": [ours, "org.vlmhyperbench.run=ocr"]})
+    by_stage = {c.labels["org.vlmhyperbench.stage"]: c for c in kept}
+    assert set(by_stage) == {"infer", "evaluate", "report"}
+    for stage, container in by_stage.items():
+        host = container.attrs["HostConfig"]
+        assert host["NetworkMode"] == ("host" if stage == "infer" else "none")
+        assert container.attrs["Config"]["User"] == f"{os.getuid()}:{os.getgid()}"
+        mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+        assert mounts["/vlmhb/data"]["RW"] is False and mounts["/vlmhb/run"]["RW"] is True
+        env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
+        assert env["HOME"] == "/tmp"
+        assert not {"PYTEST_CURRENT_TEST", "HOST_ONLY_VARIABLE"} & set(env)  # never the host environment
+    assert not docker_client.containers.list(all=True, filters={"label": [ours, "org.vlmhyperbench.run=vqa"]})
 
 
 def test_bad_runs_fail_alone_with_clear_reasons(
