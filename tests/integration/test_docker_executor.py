@@ -205,7 +205,15 @@ def test_api_model_in_a_container_gets_its_secret_and_ctrl_c_kills_the_container
     raw["executor"] = {"kind": "docker", "image": docker_cpu_image, "pull": "never"}
     _write(config, raw)
     argv = [sys.executable, "-m", "vlmhyperbench", "run", str(config)]
-    orchestrator = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C's default action even where this test runs as a background job (`cmd &` starts
+    # with SIGINT ignored, and Python keeps an ignored SIGINT ignored)
+    orchestrator = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     answers = tmp_path / "runs" / "exp" / "r1" / "answers.jsonl"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (answers.exists() and answers.read_text().count("\n") >= 1):

@@ -7,6 +7,7 @@ executor does) or as an arbitrary one.
 from __future__ import annotations
 
 import os
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -84,3 +85,17 @@ def test_source_hash_label_matches_the_checkout(
     labels = docker_client.images.get(docker_cpu_image).labels
     assert labels.get(docker_env.SOURCE_HASH_LABEL) == docker_env.source_hash()
     assert labels.get("org.opencontainers.image.version")
+
+
+def test_start_dockerd_leaves_a_running_engine_alone(docker_client: docker.DockerClient) -> None:
+    """``scripts/start_dockerd.sh`` (what ``.ci/run`` calls) starts nothing when an engine answers."""
+    proc = subprocess.run(
+        ["bash", str(docker_env.REPO_ROOT / "scripts" / "start_dockerd.sh")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    driver = docker_client.info()["Driver"]
+    assert f"an engine is running already (storage driver: {driver})" in proc.stdout
