@@ -236,3 +236,53 @@ def test_api_model_in_a_container_gets_its_secret_and_ctrl_c_kills_the_container
     assert not kept & set(openai_server.requested_sample_ids)
     assert json.loads((answers.parent / "manifest.json").read_text())["status"] == "completed"
     assert "key-from-the-host" not in "".join(p.read_text() for p in answers.parent.rglob("*.json*"))
+
+
+def test_image_pulled_from_a_registry_runs_and_is_recorded_by_digest(
+    tmp_path: Path, tiny_dataset: Path, docker_cpu_image: str, docker_client, local_registry: str
+) -> None:
+    """An image that is only in a registry is pulled — pinned by digest, by tag with
+    `pull: missing`, again with `pull: always` — and the manifest names its digest."""
+    reference = f"{local_registry}/vlmhb-pull-test:{uuid.uuid4().hex[:8]}"
+    source = docker_client.images.get(docker_cpu_image)
+    assert source.tag(reference)
+    pushed = list(docker_client.images.push(reference, stream=True, decode=True))
+    assert not [m for m in pushed if m.get("error")], pushed[-3:]
+    digest = next(m["aux"]["Digest"] for m in pushed if "Digest" in (m.get("aux") or {}))
+    repository = reference.rsplit(":", 1)[0]
+    pinned = f"{repository}@{digest}"
+    docker_client.images.remove(reference)  # only the name: the layers stay, shared with the test image
+
+    def run(name: str, image: str, pull: str) -> dict:
+        return {
+            "name": name,
+            "task": "vqa",
+            "dataset": str(tiny_dataset),
+            "model": "tesseract-rus-eng",
+            "metrics": ["cer"],
+            "executor": {"kind": "docker", "image": image, "pull": pull},
+        }
+
+    runs = [
+        run("pinned", pinned, "missing"),
+        run("tag", reference, "missing"),
+        run("always", reference, "always"),
+    ]
+    try:
+        path = _write(tmp_path / "e.yaml", {"name": "pull", "runs": runs})
+        done = _vlmhb("run", str(path), "--output-dir", str(tmp_path / "runs"), cwd=tmp_path)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert done.stderr.count(f"pulling {pinned}") == 1  # then present: `missing` does not ask again
+        # the tag is not here after the pull by digest: pulled once, then once per stage by `always`
+        assert done.stderr.count(f"pulled {reference} in ") == 1 + 3
+        assert pinned in done.stderr
+        for name in ("pinned", "tag", "always"):
+            manifest = json.loads((tmp_path / "runs" / "pull" / name / "manifest.json").read_text())
+            assert manifest["status"] == "completed", name
+            env = manifest["environments"][manifest["stages"]["infer"]["environment"]]
+            assert env["image_id"] == source.id and pinned in env["image_digests"], env
+    finally:
+        for image in docker_client.images.list(name=repository):  # the test image shares the id
+            for tag in image.tags:
+                if tag.startswith(f"{repository}:"):
+                    docker_client.images.remove(tag)

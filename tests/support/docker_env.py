@@ -1,7 +1,7 @@
 """Pytest helpers for tests that need a Docker engine and the project's CPU image.
 
 ``docker_client_or_reason()`` connects lazily (the ``docker`` SDK is the ``[docker]``
-extra). The session fixtures ``docker_client`` and ``docker_cpu_image`` skip where
+extra). The session fixtures ``docker_client``, ``docker_cpu_image`` and ``local_registry`` skip where
 Docker is unusable, and fail instead under ``CI=true`` (there a skip counts as a
 failure). ``docker_cpu_image`` returns the tag of an up-to-date CPU image, building it
 with ``scripts/build_images.sh`` when it is missing or stale: staleness is the label
@@ -20,9 +20,13 @@ import functools
 import importlib.util
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, cast
@@ -145,6 +149,61 @@ def docker_cpu_image(docker_client: docker.DockerClient) -> str:
     it need a generous ``pytest.mark.timeout``. CI builds it before the tests run.
     """
     return ensure_cpu_image(docker_client, TEST_IMAGE)
+
+
+REGISTRY_BINARY = "docker-registry"  # Debian's package of the CNCF distribution registry
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def local_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real image registry on loopback (``host:port``), for pulls and image digests.
+
+    Debian's ``docker-registry`` serves from a temporary folder; the engine trusts
+    registries on 127.0.0.0/8 without TLS. Skips (fails under CI) without the binary.
+    """
+    binary = shutil.which(REGISTRY_BINARY)
+    if binary is None:
+        skip_or_fail(f"{REGISTRY_BINARY} is not installed (apt-get install docker-registry)")
+    root = tmp_path_factory.mktemp("registry")
+    address = f"127.0.0.1:{_free_port()}"
+    config = root / "config.yml"
+    config.write_text(
+        "version: 0.1\nlog: {level: warn}\n"
+        f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}, delete: {{enabled: true}}}}\n"
+        f"http: {{addr: {address}}}\n",
+        encoding="utf-8",
+    )
+    log = (root / "registry.log").open("wb")
+    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{address}/v2/", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(
+                        f"{REGISTRY_BINARY} did not answer on {address}:\n"
+                        + (root / "registry.log").read_text(errors="replace")[-2000:],
+                        pytrace=False,
+                    )
+                time.sleep(0.2)
+        yield address
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
 
 
 def main(argv: list[str]) -> int:

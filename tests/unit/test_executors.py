@@ -12,12 +12,12 @@ import pytest
 import yaml
 
 from vlmhyperbench.config import load_experiment
-from vlmhyperbench.core import ConfigError, ExecutorSpec, RunDir
+from vlmhyperbench.core import ConfigError, EnvironmentFailure, ExecutorSpec, RunDir
 from vlmhyperbench.core.events import Event
 from vlmhyperbench.envs import StageRequest, executors
 from vlmhyperbench.envs._base import LineRelay, decode_event, encode_event, exit_reason, forwarded_env
 from vlmhyperbench.envs.apptainer import apptainer_command
-from vlmhyperbench.envs.docker import container_settings
+from vlmhyperbench.envs.docker import PullProgress, container_settings
 from vlmhyperbench.orchestrator import plan_experiment
 
 
@@ -275,3 +275,25 @@ def test_events_cross_the_process_boundary_and_logs_do_not_mix(tmp_path: Path) -
     relay.close()
     assert seen == [event] and decode_event("plain") is None
     assert (tmp_path / "logs" / "x.console.log").read_text() == "hello\nwörld\n"
+
+
+def test_pull_progress_counts_layer_bytes_and_raises_on_an_error() -> None:
+    progress = PullProgress("registry.example/vlm:1", every_s=0.0)
+    assert progress.feed({"status": "Pulling from vlm", "id": "1"}) == (
+        "pulling registry.example/vlm:1: 0 of 0 MB in 0 layers, 0 s"
+    )
+    progress.feed(
+        {"status": "Downloading", "id": "a", "progressDetail": {"current": 2_000_000, "total": 8_000_000}}
+    )
+    progress.feed(
+        {"status": "Downloading", "id": "b", "progressDetail": {"current": 1_000_000, "total": 4_000_000}}
+    )
+    progress.feed({"status": "Download complete", "id": "b", "progressDetail": {}})
+    line = progress.feed({"status": "Extracting", "id": "a", "progressDetail": {"current": 5, "total": 9}})
+    assert line is not None and ": 6 of 12 MB in 2 layers," in line
+    quiet = PullProgress("x", every_s=3600.0)
+    assert (
+        quiet.feed({"status": "Downloading", "id": "a", "progressDetail": {"current": 1, "total": 2}}) is None
+    )
+    with pytest.raises(EnvironmentFailure, match="pulling docker image 'x' failed: manifest unknown"):
+        quiet.feed({"error": "manifest unknown", "errorDetail": {"message": "manifest unknown"}})

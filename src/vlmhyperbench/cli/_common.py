@@ -115,6 +115,12 @@ class EventProgress:
                 completed=total if event.text == "completed" else task.completed,
                 description=f"{event.stage} [{event.text}]",
             )
+        elif event.kind == "message":  # e.g. an image pull's progress, before the stage starts
+            self.progress.console.print(
+                f"[dim]{escape(event.run_id)} {escape(event.stage)}:[/] {escape(event.text)}",
+                highlight=False,
+                soft_wrap=True,
+            )
         elif event.kind == "run_failed":
             self.progress.console.print(
                 f"[bold red]run {escape(event.run_id)} failed:[/] {escape(event.text)}",

@@ -14,12 +14,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from ..core import EnvironmentFailure, MissingDependency
+from ..core.events import Event
 from ._base import (
     DATA_MOUNT,
     RUN_MOUNT,
@@ -40,11 +43,13 @@ if TYPE_CHECKING:
 
     import docker
 
-__all__ = ["DockerExecutor", "container_settings"]
+__all__ = ["DockerExecutor", "PullProgress", "container_settings"]
 
 logger = logging.getLogger(__name__)
 
 NOT_INSTALLED = "No module named vlmhyperbench"
+# A pull logs its progress (bytes of all layers) this often.
+PULL_REPORT_EVERY_S = 10.0
 
 
 def _client() -> docker.DockerClient:
@@ -67,7 +72,10 @@ def _client() -> docker.DockerClient:
     return client
 
 
-def _image(client: docker.DockerClient, name: str, pull: str) -> Image:
+def _image(
+    client: docker.DockerClient, name: str, pull: str, report: Callable[[str], None] | None = None
+) -> Image:
+    """The image ``name`` under the pull policy; ``report`` hears a pull's progress lines."""
     import docker
 
     if pull != "always":
@@ -84,14 +92,74 @@ def _image(client: docker.DockerClient, name: str, pull: str) -> Image:
                 f"cannot inspect docker image '{name}': {exc.explanation or exc}"
             ) from None
     try:
-        logger.info("pulling %s", name)
-        return client.images.pull(name)
+        return _pull(client, name, report or (lambda line: None))
     except docker.errors.DockerException as exc:
         raise EnvironmentFailure(
             f"docker image '{name}' is not on this host and could not be pulled: {exc}",
             hint="check the image name (docker images lists local ones), the registry login, or build it "
             "with scripts/build_images.sh",
         ) from None
+
+
+class PullProgress:
+    """Folds the engine's pull messages (one JSON object per layer event) into a byte count.
+
+    ``feed`` returns a line worth logging — at most every ``every_s`` seconds — or ``None``;
+    an ``error`` message raises, since the engine reports a failed pull in the stream.
+    """
+
+    def __init__(self, name: str, every_s: float = PULL_REPORT_EVERY_S) -> None:
+        self.name = name
+        self.every_s = every_s
+        self.started = time.monotonic()
+        self._last = self.started
+        self._layers: dict[str, tuple[int, int]] = {}  # layer id -> (downloaded, total) bytes
+
+    def feed(self, message: dict[str, Any]) -> str | None:
+        if message.get("error"):
+            raise EnvironmentFailure(f"pulling docker image '{self.name}' failed: {message['error']}")
+        layer, detail = message.get("id"), message.get("progressDetail") or {}
+        status = str(message.get("status", ""))
+        if layer and status == "Downloading" and detail.get("total"):
+            self._layers[layer] = (int(detail.get("current", 0)), int(detail["total"]))
+        elif layer and status in ("Download complete", "Already exists", "Pull complete"):
+            _, total = self._layers.get(layer, (0, 0))
+            self._layers[layer] = (total, total)
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return None
+        self._last = now
+        return self.summary()
+
+    def summary(self) -> str:
+        done = sum(current for current, _ in self._layers.values())
+        total = sum(size for _, size in self._layers.values())
+        elapsed = time.monotonic() - self.started
+        return (
+            f"pulling {self.name}: {done / 1e6:.0f} of {total / 1e6:.0f} MB "
+            f"in {len(self._layers)} layers, {elapsed:.0f} s"
+        )
+
+
+def _pull(client: docker.DockerClient, name: str, report: Callable[[str], None]) -> Image:
+    """Pull ``name`` (``repo[:tag]`` or ``repo@digest``); progress is logged and reported."""
+    from docker.utils import parse_repository_tag
+
+    def say(line: str) -> None:
+        logger.info("%s", line)
+        report(line)
+
+    repository, tag = parse_repository_tag(name)
+    progress = PullProgress(name)
+    say(f"pulling {name}")
+    for message in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+        line = progress.feed(message)
+        if line:
+            say(line)
+    image = client.images.get(name)
+    digests = ", ".join(image.attrs.get("RepoDigests") or [image.id])
+    say(f"pulled {name} in {time.monotonic() - progress.started:.1f} s: {digests}")
+    return image
 
 
 def _device_requests(gpus: object) -> list[Any]:
@@ -161,7 +229,12 @@ class DockerExecutor(ContainerExecutor):
     async def run_stage(self, request: StageRequest) -> StageExit:
         client = await anyio.to_thread.run_sync(_client)
         name = self.image_for(request.stage)
-        image = await anyio.to_thread.run_sync(lambda: _image(client, name, self.spec.pull))
+        spec = request.spec
+
+        def report(line: str) -> None:
+            request.emit(Event("message", spec.run_id, request.stage, text=line))
+
+        image = await anyio.to_thread.run_sync(lambda: _image(client, name, self.spec.pull, report))
         settings = container_settings(request, self, image)
         container = await anyio.to_thread.run_sync(lambda: _create(client, settings, name))
         logger.info(
