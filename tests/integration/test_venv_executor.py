@@ -128,11 +128,13 @@ def test_two_runs_get_their_own_version_of_one_package(
     assert "could not resolve the run's environment" in bad["stages"]["infer"]["error"]
 
     # a second run of the experiment reuses the cached environments and re-asks nothing
-    stamp = Path(venvs["r1"], ".vlmhb-complete").stat().st_mtime_ns
+    built = Path(venvs["r1"], "requirements.lock").stat().st_mtime_ns  # written by a build only
+    used = Path(venvs["r1"], ".vlmhb-complete").stat().st_mtime_ns  # touched by every use
     lines = (root / "r1" / "answers.jsonl").read_text().count("\n")
     again = _vlmhb("run", str(config), "--run", "r1")
     assert again.returncode == 0, again.stdout[-2000:]
-    assert Path(venvs["r1"], ".vlmhb-complete").stat().st_mtime_ns == stamp
+    assert Path(venvs["r1"], "requirements.lock").stat().st_mtime_ns == built
+    assert Path(venvs["r1"], ".vlmhb-complete").stat().st_mtime_ns > used  # for `executors prune`
     assert (root / "r1" / "answers.jsonl").read_text().count("\n") == lines
 
 

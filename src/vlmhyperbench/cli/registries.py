@@ -1,4 +1,4 @@
-"""``vlmhb models|metrics|tasks|executors|packages list`` and ``vlmhb datasets ...``."""
+"""``vlmhb models|metrics|tasks|executors|packages list``, ``executors cache|prune``, ``datasets ...``."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ metrics_app = typer.Typer(help="Metrics and aggregators.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Tasks (ocr, vqa, kie...).", no_args_is_help=True)
 datasets_app = typer.Typer(help="Dataset layouts, validation and the demo dataset.", no_args_is_help=True)
 executors_app = typer.Typer(help="Executors: local, venv, docker, apptainer.", no_args_is_help=True)
-packages_app = typer.Typer(help="The package registry (dependencies injected at start).", no_args_is_help=True)
+packages_app = typer.Typer(
+    help="The package registry (dependencies injected at start).", no_args_is_help=True
+)
 
 
 @models_app.command("list")
@@ -156,11 +158,85 @@ def executors_list() -> None:
     console.print(table)
 
 
+def _ago(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit} ago"
+    return "just now"
+
+
+@executors_app.command("cache")
+@friendly_errors
+def executors_cache() -> None:
+    """What the executors keep in the cache folder: environments, wheels, images, page cache."""
+    import time
+
+    from rich.filesize import decimal
+
+    from .._paths import cache_dir
+    from ..envs.cache import cache_folders, cached_items
+
+    console.print(f"cache folder: {cache_dir()} (set VLMHB_CACHE_DIR to move it)")
+    table = Table(title="environments and wheels (vlmhb executors prune)", title_justify="left")
+    for column in ("kind", "id", "size", "last used", "state", "installs"):
+        table.add_column(column)
+    now = time.time()
+    for item in cached_items():
+        table.add_row(
+            item.kind,
+            item.path.name,
+            decimal(item.size_bytes),
+            _ago(now - item.last_used),
+            "ready" if item.complete else "unfinished",
+            " ".join(item.requirements[1:]) or ("(the project only)" if item.kind == "venv" else ""),
+        )
+    console.print(table)
+    folders = cache_folders()
+    table = Table(title="folders", title_justify="left")
+    table.add_column("folder")
+    table.add_column("size", justify="right")
+    for name, size in folders.items():
+        table.add_row(name, decimal(size))
+    table.add_row("[bold]total[/]", f"[bold]{decimal(sum(folders.values()))}[/]")
+    console.print(table)
+
+
+@executors_app.command("prune")
+@friendly_errors
+def executors_prune(
+    older_than: float = typer.Option(
+        30.0, "--older-than", min=0.0, help="Remove environments and wheels unused for this many days."
+    ),
+    everything: bool = typer.Option(
+        False, "--all", help="Remove every environment and wheel (not while runs are going on)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Only list what would be removed."),
+) -> None:
+    """Free disk: remove cached venvs and project wheels unused for a while, and unfinished builds."""
+    from rich.filesize import decimal
+
+    from ..envs.cache import cached_items, prune
+
+    removed, busy = prune(
+        cached_items(), older_than_s=None if everything else older_than * 86400, dry_run=dry_run
+    )
+    verb = "would remove" if dry_run else "removed"
+    for item in removed:
+        state = "" if item.complete else " (unfinished)"
+        console.print(f"{verb} {item.kind} {item.path}{state}: {decimal(item.size_bytes)}")
+    for item in busy:
+        console.print(f"[yellow]skipped[/] {item.kind} {item.path}: being built right now")
+    total = sum(item.size_bytes for item in removed)
+    console.print(f"{verb} {len(removed)} item(s), {decimal(total)}")
+
+
 @packages_app.command("list")
 @friendly_errors
 def packages_list(
     folder: list[Path] = typer.Argument(None, help="Package registry folders (default: ./packages)."),
-    run_mode: Optional[str] = typer.Option(None, "--run-mode", help="prod or dev (default: $RUN_MODE, prod)."),
+    run_mode: Optional[str] = typer.Option(
+        None, "--run-mode", help="prod or dev (default: $RUN_MODE, prod)."
+    ),
 ) -> None:
     """Packages of a package registry and what each installs in the current run mode."""
     from ..envs.packages import PackageRegistry, run_mode_from_env

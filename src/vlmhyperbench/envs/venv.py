@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlparse
 from .._paths import cache_dir
 from ..core import EnvironmentFailure, ExecutorSpec
 from ._base import StageRequest
+from .cache import COMPLETE_MARKER, touch
 from .inject import find_uv
 
 __all__ = ["BuiltVenv", "ensure_venv", "self_requirement", "source_hash"]
@@ -110,7 +111,9 @@ def self_requirement(run_mode: str, log: Path) -> list[str]:
         return ["-e", str(root)]
     out = cache_dir() / "self" / source_hash(root)[:16]
     wheels = sorted(out.glob("vlmhyperbench-*.whl")) if out.exists() else []
-    if not wheels:
+    if wheels:
+        touch(out)  # last use, for `vlmhb executors prune`
+    else:
         with _locked(out.with_suffix(".lock")):
             wheels = sorted(out.glob("vlmhyperbench-*.whl")) if out.exists() else []
             if not wheels:
@@ -170,9 +173,10 @@ def ensure_venv(request: StageRequest, executor: ExecutorSpec) -> BuiltVenv:
     root = cache_dir() / "venvs" / env_hash[:16]
     venv_python = root / "bin" / "python"
     with _locked(root.with_suffix(".lock")):
-        marker = root / ".vlmhb-complete"
+        marker = root / COMPLETE_MARKER
         if marker.exists():
             logger.info("reusing environment %s", root)
+            touch(marker)  # last use, for `vlmhb executors prune`
         else:
             shutil.rmtree(root, ignore_errors=True)
             _run([uv, "venv", "--python", python, str(root)], log, "create")
