@@ -58,6 +58,18 @@ def _demo_runs() -> list[dict]:
     ]
 
 
+def _vqa_run(name: str, dataset: Path, executor: dict) -> dict:
+    """A small Tesseract VQA run on ``dataset`` with its own executor settings."""
+    return {
+        "name": name,
+        "task": "vqa",
+        "dataset": str(dataset),
+        "model": "tesseract-rus-eng",
+        "metrics": ["cer"],
+        "executor": executor,
+    }
+
+
 def _general(run_dir: Path) -> dict:
     summary = json.loads((run_dir / "metrics" / "metrics.json").read_text())
     return summary["aggregates"]["general"][0]["values"]
@@ -142,14 +154,7 @@ def test_bad_runs_fail_alone_with_clear_reasons(
     empty_wheels.mkdir()
 
     def run(name: str, **executor: object) -> dict:
-        return {
-            "name": name,
-            "task": "vqa",
-            "dataset": str(tiny_dataset),
-            "model": "tesseract-rus-eng",
-            "metrics": ["cer"],
-            "executor": executor,
-        }
+        return _vqa_run(name, tiny_dataset, executor)
 
     bad_requirement = run("no-such-package", install_args=["--no-index"], wheels=str(empty_wheels))
     bad_requirement["requirements"] = ["vlmhb-no-such-package==1.0"]
@@ -254,14 +259,7 @@ def test_image_pulled_from_a_registry_runs_and_is_recorded_by_digest(
     docker_client.images.remove(reference)  # only the name: the layers stay, shared with the test image
 
     def run(name: str, image: str, pull: str) -> dict:
-        return {
-            "name": name,
-            "task": "vqa",
-            "dataset": str(tiny_dataset),
-            "model": "tesseract-rus-eng",
-            "metrics": ["cer"],
-            "executor": {"kind": "docker", "image": image, "pull": pull},
-        }
+        return _vqa_run(name, tiny_dataset, {"kind": "docker", "image": image, "pull": pull})
 
     runs = [
         run("pinned", pinned, "missing"),

@@ -21,7 +21,6 @@ import importlib.util
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -154,12 +153,6 @@ def docker_cpu_image(docker_client: docker.DockerClient) -> str:
 REGISTRY_BINARY = "docker-registry"  # Debian's package of the CNCF distribution registry
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def local_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real image registry on loopback (``host:port``), for pulls and image digests.
@@ -167,11 +160,13 @@ def local_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Debian's ``docker-registry`` serves from a temporary folder; the engine trusts
     registries on 127.0.0.0/8 without TLS. Skips (fails under CI) without the binary.
     """
+    from vlmhyperbench.backends._engine_process import free_port  # not at import: the script runs without it
+
     binary = shutil.which(REGISTRY_BINARY)
     if binary is None:
         skip_or_fail(f"{REGISTRY_BINARY} is not installed (apt-get install docker-registry)")
     root = tmp_path_factory.mktemp("registry")
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     config = root / "config.yml"
     config.write_text(
         "version: 0.1\nlog: {level: warn}\n"
