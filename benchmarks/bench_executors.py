@@ -49,8 +49,18 @@ def _experiment(folder: Path, image: str) -> Path:
 
 
 def _time(config: Path, executor: str, out: Path) -> float:
-    argv = [sys.executable, "-m", "vlmhyperbench", "run", str(config), "--executor", executor,
-            "--output-dir", str(out), "--fresh"]
+    argv = [
+        sys.executable,
+        "-m",
+        "vlmhyperbench",
+        "run",
+        str(config),
+        "--executor",
+        executor,
+        "--output-dir",
+        str(out),
+        "--fresh",
+    ]
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
@@ -60,7 +70,9 @@ def _time(config: Path, executor: str, out: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--executors", default="inline,local,venv,docker")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--image", default="vlmhyperbench:cpu")
@@ -73,13 +85,18 @@ def main() -> None:
             _time(config, executor, folder / executor)  # warm-up: builds the venv, fills caches
             results[executor] = [_time(config, executor, folder / executor) for _ in range(args.repeat)]
             times = results[executor]
-            print(f"{executor:9s} median {statistics.median(times):6.2f} s  "
-                  f"min {min(times):6.2f}  max {max(times):6.2f}  (n={len(times)})", flush=True)
+            print(
+                f"{executor:9s} median {statistics.median(times):6.2f} s  "
+                f"min {min(times):6.2f}  max {max(times):6.2f}  (n={len(times)})",
+                flush=True,
+            )
         if "inline" in results:
             base = statistics.median(results["inline"])
             for executor, times in results.items():
                 extra = statistics.median(times) - base
-                print(f"{executor:9s} overhead over inline: {extra:+6.2f} s per run, {extra / 3:+5.2f} s per stage")
+                print(
+                    f"{executor:9s} overhead over inline: {extra:+6.2f} s per run, {extra / 3:+5.2f} s per stage"
+                )
 
 
 if __name__ == "__main__":

@@ -40,21 +40,54 @@ sys.path.insert(0, str(REPO))
 HBM_BYTES_PER_S = {"H200": 4.8e12, "H100": 3.35e12, "A100": 2.0e12, "L40S": 0.864e12}
 ARCHS: dict[str, dict[str, Any]] = {
     "qwen2-vl-2b": {
-        "model_type": "qwen2_vl", "architectures": ["Qwen2VLForConditionalGeneration"],
-        "hidden_size": 1536, "num_hidden_layers": 28, "num_attention_heads": 12, "num_key_value_heads": 2,
-        "intermediate_size": 8960, "vocab_size": 151936, "tie_word_embeddings": True, "rope_theta": 1e6,
-        "max_position_embeddings": 32768, "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
-        "vision_config": {"depth": 32, "embed_dim": 1280, "hidden_size": 1536, "num_heads": 16, "mlp_ratio": 4,
-                          "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2},
+        "model_type": "qwen2_vl",
+        "architectures": ["Qwen2VLForConditionalGeneration"],
+        "hidden_size": 1536,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 12,
+        "num_key_value_heads": 2,
+        "intermediate_size": 8960,
+        "vocab_size": 151936,
+        "tie_word_embeddings": True,
+        "rope_theta": 1e6,
+        "max_position_embeddings": 32768,
+        "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
+        "vision_config": {
+            "depth": 32,
+            "embed_dim": 1280,
+            "hidden_size": 1536,
+            "num_heads": 16,
+            "mlp_ratio": 4,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+        },
     },
     "qwen2.5-vl-7b": {
-        "model_type": "qwen2_5_vl", "architectures": ["Qwen2_5_VLForConditionalGeneration"],
-        "hidden_size": 3584, "num_hidden_layers": 28, "num_attention_heads": 28, "num_key_value_heads": 4,
-        "intermediate_size": 18944, "vocab_size": 152064, "tie_word_embeddings": False, "rope_theta": 1e6,
-        "max_position_embeddings": 128000, "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
-        "vision_config": {"depth": 32, "hidden_size": 1280, "intermediate_size": 3420, "num_heads": 16,
-                          "out_hidden_size": 3584, "patch_size": 14, "spatial_merge_size": 2,
-                          "temporal_patch_size": 2, "window_size": 112, "fullatt_block_indexes": [7, 15, 23, 31]},
+        "model_type": "qwen2_5_vl",
+        "architectures": ["Qwen2_5_VLForConditionalGeneration"],
+        "hidden_size": 3584,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 28,
+        "num_key_value_heads": 4,
+        "intermediate_size": 18944,
+        "vocab_size": 152064,
+        "tie_word_embeddings": False,
+        "rope_theta": 1e6,
+        "max_position_embeddings": 128000,
+        "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
+        "vision_config": {
+            "depth": 32,
+            "hidden_size": 1280,
+            "intermediate_size": 3420,
+            "num_heads": 16,
+            "out_hidden_size": 3584,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 112,
+            "fullatt_block_indexes": [7, 15, 23, 31],
+        },
     },
 }
 
@@ -67,8 +100,21 @@ def dummy_checkpoint(arch: str, workdir: Path) -> Path:
     folder = workdir / arch
     shutil.copytree(tiny, folder, ignore=shutil.ignore_patterns("*.safetensors", "config.json"))
     ids = json.loads((tiny / "config.json").read_text())
-    config = {**ARCHS[arch], **{k: ids[k] for k in ("image_token_id", "video_token_id", "vision_start_token_id",
-                                                    "vision_end_token_id", "bos_token_id", "eos_token_id") if k in ids}}
+    config = {
+        **ARCHS[arch],
+        **{
+            k: ids[k]
+            for k in (
+                "image_token_id",
+                "video_token_id",
+                "vision_start_token_id",
+                "vision_end_token_id",
+                "bos_token_id",
+                "eos_token_id",
+            )
+            if k in ids
+        },
+    }
     (folder / "config.json").write_text(json.dumps(config))
     return folder
 
@@ -83,7 +129,9 @@ def page() -> Any:
     return img
 
 
-def measure_generate(model: Any, inputs: dict[str, Any], new_tokens: int, repeats: int, **kwargs: Any) -> dict[str, float]:
+def measure_generate(
+    model: Any, inputs: dict[str, Any], new_tokens: int, repeats: int, **kwargs: Any
+) -> dict[str, float]:
     """Median TTFT (1-token generate) and TPOT ((full − TTFT) / (n − 1)) over repeats."""
     import torch
 
@@ -113,8 +161,21 @@ def measure_serve(checkpoint: Path, dtype: str, new_tokens: int, repeats: int) -
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     options = json.dumps({"load_format": "dummy", "dtype": dtype})
-    proc = subprocess.Popen([sys.executable, "-m", "vlmhyperbench", "serve", "--model", str(checkpoint),
-                             "--port", str(port), "--options", options], cwd=REPO)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vlmhyperbench",
+            "serve",
+            "--model",
+            str(checkpoint),
+            "--port",
+            str(port),
+            "--options",
+            options,
+        ],
+        cwd=REPO,
+    )
     try:
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="none", max_retries=0)
         for _ in range(600):
@@ -126,21 +187,36 @@ def measure_serve(checkpoint: Path, dtype: str, new_tokens: int, repeats: int) -
         buf = io.BytesIO()
         page().save(buf, format="PNG")
         url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-        messages = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}},
-                                                 {"type": "text", "text": "Transcribe the page."}]}]
+        messages = [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": url}},
+                    {"type": "text", "text": "Transcribe the page."},
+                ],
+            }
+        ]
         rows = []
         for _ in range(repeats + 1):
             start = time.perf_counter()
             times = []
-            for chunk in client.chat.completions.create(model=str(checkpoint), messages=messages, stream=True,  # type: ignore[arg-type]
-                                                        max_tokens=new_tokens, temperature=0,
-                                                        extra_body={"min_tokens": new_tokens}):
+            for chunk in client.chat.completions.create(
+                model=str(checkpoint),
+                messages=messages,
+                stream=True,  # type: ignore[arg-type]
+                max_tokens=new_tokens,
+                temperature=0,
+                extra_body={"min_tokens": new_tokens},
+            ):
                 if chunk.choices and chunk.choices[0].delta.content:
                     times.append(time.perf_counter() - start)
             if len(times) > 1:
                 rows.append((times[0], (times[-1] - times[0]) / (len(times) - 1)))
         rows = rows[1:] or rows
-        return {"ttft_s": statistics.median(r[0] for r in rows), "tpot_s": statistics.median(r[1] for r in rows)}
+        return {
+            "ttft_s": statistics.median(r[0] for r in rows),
+            "tpot_s": statistics.median(r[1] for r in rows),
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -155,7 +231,9 @@ def bench(checkpoint: Path, label: str, args: argparse.Namespace) -> dict[str, A
     config = AutoConfig.from_pretrained(checkpoint)
     model = AutoModelForImageTextToText.from_config(config, dtype=dtype).to(device).eval()
     processor = AutoProcessor.from_pretrained(checkpoint)
-    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Transcribe the page."}]}]
+    messages = [
+        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Transcribe the page."}]}
+    ]
     text = processor.apply_chat_template(messages, add_generation_prompt=True)
     inputs = processor(text=[text], images=[page()], return_tensors="pt").to(device)
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
@@ -163,16 +241,23 @@ def bench(checkpoint: Path, label: str, args: argparse.Namespace) -> dict[str, A
     bandwidth = next((bw for name, bw in HBM_BYTES_PER_S.items() if name in card), None)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    result: dict[str, Any] = {"arch": label, "card": card, "dtype": args.dtype, "weight_bytes": weight_bytes,
-                              "prompt_tokens": int(inputs["input_ids"].shape[1]), "new_tokens": args.new_tokens}
+    result: dict[str, Any] = {
+        "arch": label,
+        "card": card,
+        "dtype": args.dtype,
+        "weight_bytes": weight_bytes,
+        "prompt_tokens": int(inputs["input_ids"].shape[1]),
+        "new_tokens": args.new_tokens,
+    }
     with torch.inference_mode():
         result["plain"] = measure_generate(model, inputs, args.new_tokens, args.repeats)
         if device == "cuda":
             result["peak_vram_bytes"] = int(torch.cuda.max_memory_allocated())
         if args.fast:
             model.forward = torch.compile(model.forward, mode="reduce-overhead", fullgraph=False)
-            result["fast"] = measure_generate(model, inputs, args.new_tokens, args.repeats,
-                                              cache_implementation="static")
+            result["fast"] = measure_generate(
+                model, inputs, args.new_tokens, args.repeats, cache_implementation="static"
+            )
     if bandwidth:
         bound = weight_bytes / bandwidth
         result["tpot_bound_s"] = bound

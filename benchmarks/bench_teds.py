@@ -114,11 +114,11 @@ def render(grid: list[list[Cell]], sections: bool) -> str:
     parts = []
     for r, row in enumerate(grid):
         cells = []
-        for text, colspan, rowspan in row:
+        for raw, colspan, rowspan in row:
             attrs = (f' colspan="{colspan}"' if colspan > 1 else "") + (
                 f' rowspan="{rowspan}"' if rowspan > 1 else ""
             )
-            text = text.replace("&", "&amp;").replace("<", "&lt;")
+            text = raw.replace("&", "&amp;").replace("<", "&lt;")
             cells.append(f"<td{attrs}>{f'<b>{text}</b>' if r == 0 and text else text}</td>")
         parts.append(f"<tr>{''.join(cells)}</tr>")
     if sections:

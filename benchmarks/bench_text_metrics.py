@@ -81,7 +81,9 @@ def main() -> None:
     from vlmhyperbench.metrics import build_metric
 
     pairs = make_pairs(args.pairs, args.length, args.seed)
-    samples = [Sample(id=str(i), images=(Path("/page.png"),), answers=(ref,)) for i, (ref, _) in enumerate(pairs)]
+    samples = [
+        Sample(id=str(i), images=(Path("/page.png"),), answers=(ref,)) for i, (ref, _) in enumerate(pairs)
+    ]
     work = list(zip(samples, (pred for _, pred in pairs)))
     ours = {name: build_metric(name) for name in ("cer", "anls", "ned")}
 
@@ -99,8 +101,11 @@ def main() -> None:
     references: dict[str, tuple[Callable[[], object], int, str]] = {
         "cer": (lambda: [jiwer.cer(r, p) for r, p in pairs], len(pairs), f"jiwer {version('jiwer')}"),
         "anls": (lambda: [anls.anls_score(p, [r]) for r, p in slow], len(slow), f"anls {version('anls')}"),
-        "ned": (lambda: [Levenshtein.distance(p, r) / max(len(p), len(r), 1) for r, p in pairs], len(pairs),
-                f"Levenshtein {version('Levenshtein')}"),
+        "ned": (
+            lambda: [Levenshtein.distance(p, r) / max(len(p), len(r), 1) for r, p in pairs],
+            len(pairs),
+            f"Levenshtein {version('Levenshtein')}",
+        ),
     }
     results = {}
     for name, (ref_fn, n_ref, label) in references.items():
@@ -108,15 +113,28 @@ def main() -> None:
         t_batch = timed(run_batch(name), args.repeats)
         t_ref = timed(ref_fn, 1 if n_ref < len(pairs) else args.repeats) * len(pairs) / n_ref
         results[name] = {
-            "ours_one_by_one_s": round(t_ours, 3), "ours_batch_s": round(t_batch, 3), "reference": label,
-            "reference_s": round(t_ref, 3), "reference_pairs_timed": n_ref,
-            "speedup_one_by_one": round(t_ref / t_ours, 2), "speedup_batch": round(t_ref / t_batch, 2),
+            "ours_one_by_one_s": round(t_ours, 3),
+            "ours_batch_s": round(t_batch, 3),
+            "reference": label,
+            "reference_s": round(t_ref, 3),
+            "reference_pairs_timed": n_ref,
+            "speedup_one_by_one": round(t_ref / t_ours, 2),
+            "speedup_batch": round(t_ref / t_batch, 2),
         }
-        scaled = " (scaled from %d pairs)" % n_ref if n_ref < len(pairs) else ""
-        print(f"{name:5s} ours {t_ours:7.3f} s one by one, {t_batch:7.3f} s batch | {label:20s} {t_ref:9.3f} s"
-              f"{scaled} | ratio {t_ref / t_ours:6.2f}x / {t_ref / t_batch:6.2f}x")
-    report = {"pairs": len(pairs), "length": args.length, "seed": args.seed, "python": platform.python_version(),
-              "machine": platform.machine(), "cpu_count": __import__("os").cpu_count(), "results": results}
+        scaled = f" (scaled from {n_ref} pairs)" if n_ref < len(pairs) else ""
+        print(
+            f"{name:5s} ours {t_ours:7.3f} s one by one, {t_batch:7.3f} s batch | {label:20s} {t_ref:9.3f} s"
+            f"{scaled} | ratio {t_ref / t_ours:6.2f}x / {t_ref / t_batch:6.2f}x"
+        )
+    report = {
+        "pairs": len(pairs),
+        "length": args.length,
+        "seed": args.seed,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": __import__("os").cpu_count(),
+        "results": results,
+    }
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

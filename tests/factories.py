@@ -61,7 +61,7 @@ def make_jsonl_dataset(root: Path, samples=TINY_SAMPLES, task: str = "vqa") -> P
 def make_prototype_dataset(root: Path, samples=TINY_SAMPLES, bom: bool = True) -> Path:
     """A prototype-layout dataset (annotation.csv with ';' and BOM) of the tiny samples."""
     rows = ["data_index;split;image_path;question;answer;doc_class;question_type;answer_bbox"]
-    for index, (sid, doc_class, qtype, question, answer, page) in enumerate(samples):
+    for index, (_sid, doc_class, qtype, question, answer, page) in enumerate(samples):
         render_page(root / "images" / f"{index}.png", page)
         rows.append(
             f"{index};test_clean;images/{index}.png;{question};{answer};{doc_class};{qtype};[1, 2, 3, 4]"

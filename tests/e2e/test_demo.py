@@ -38,7 +38,9 @@ def test_demo_experiment_produces_reports_and_comparison(tmp_path: Path) -> None
     assert "## Paired comparisons" in comparison
     with (root / "comparison_pairs.csv").open(encoding="utf-8") as fh:
         pairs = [p for p in csv.DictReader(fh) if p["metric"] == "cer" and p["doc_class"] == ""]
-    assert pairs and pairs[0]["verdict"] == "ocr-tesseract-rus-eng better" and float(pairs[0]["p_value"]) < 0.01
+    assert (
+        pairs and pairs[0]["verdict"] == "ocr-tesseract-rus-eng better" and float(pairs[0]["p_value"]) < 0.01
+    )
     assert rows["ocr-tesseract-rus-eng"]["cer_ci_low"] and rows["ocr-tesseract-rus-eng"]["cer_ci_high"]
     report_md = (root / "ocr-tesseract-rus-eng" / "report" / "report.md").read_text("utf-8")
     assert "seeded percentile bootstrap" in report_md

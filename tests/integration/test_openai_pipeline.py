@@ -183,14 +183,19 @@ def test_invalid_json_where_json_is_expected_is_counted_not_fatal(
     assert row["invalid"] is None and row["scores"]["anls"] == 1.0
 
 
-def test_a_hung_generation_is_recorded_not_waited_for(tiny_dataset: Path, openai_server: ScriptedOpenAIServer,
-                                                      tmp_path: Path) -> None:
+def test_a_hung_generation_is_recorded_not_waited_for(
+    tiny_dataset: Path, openai_server: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
     import yaml
 
     openai_server.answers = dict(ANSWERS)
     openai_server.hang(sample_ids={"s-002"}, seconds=30)
-    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url,
-                           extra_options={"timeout_s": 60, "max_attempts": 1})
+    cfg = write_experiment(
+        tmp_path / "e.yaml",
+        tiny_dataset,
+        base_url=openai_server.url,
+        extra_options={"timeout_s": 60, "max_attempts": 1},
+    )
     data = yaml.safe_load(cfg.read_text("utf-8"))
     data["runs"][0]["hang_after_s"] = 0.5
     cfg.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")

@@ -115,7 +115,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tiny_vlm_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
+def served(tiny_vlm_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``vlmhb serve`` on the tiny checkpoint, in a subprocess, for the whole module."""
     folder = tmp_path_factory.mktemp("serve")
     port, log, events = _free_port(), folder / "server.log", folder / "events.jsonl"

@@ -301,7 +301,8 @@ class ScriptedOpenAIServer:
     # ------------------------------------------------------------------ handlers
     async def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
-        while not self._stopping.is_set() and (left := end - time.monotonic()) > 0:
+        # a bounded wait that also ends on stop
+        while not self._stopping.is_set() and (left := end - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(min(left, 0.05))
 
     async def _health(self, request: Request) -> Response:

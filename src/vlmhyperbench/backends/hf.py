@@ -63,10 +63,18 @@ class HFBackend(ModelBackend):
         from ._hf_generate import HFGenerator
         from ._hf_load import load_model
 
-        self._loaded = await anyio.to_thread.run_sync(lambda: load_model(
-            self.model, revision=self.revision, dtype=self.dtype, device_map=self.device_map,
-            attention=self.attn_implementation, processor_options=self.processor_options,
-            trust_remote_code=self.trust_remote_code, dummy=self.load_format == "dummy"))
+        self._loaded = await anyio.to_thread.run_sync(
+            lambda: load_model(
+                self.model,
+                revision=self.revision,
+                dtype=self.dtype,
+                device_map=self.device_map,
+                attention=self.attn_implementation,
+                processor_options=self.processor_options,
+                trust_remote_code=self.trust_remote_code,
+                dummy=self.load_format == "dummy",
+            )
+        )
         kwargs: dict[str, Any] = {}
         if self.cache_implementation == "static":
             kwargs["cache_implementation"] = "static"
@@ -75,8 +83,13 @@ class HFBackend(ModelBackend):
 
             model = self._loaded.model
             model.forward = torch.compile(model.forward, mode="reduce-overhead", fullgraph=False)
-        self._generator = HFGenerator(self._loaded, batch_size=self.batch_size, batch_wait_s=self.batch_wait_s,
-                                      max_image_pixels=self.max_image_pixels, generate_kwargs=kwargs)
+        self._generator = HFGenerator(
+            self._loaded,
+            batch_size=self.batch_size,
+            batch_wait_s=self.batch_wait_s,
+            max_image_pixels=self.max_image_pixels,
+            generate_kwargs=kwargs,
+        )
 
     async def aclose(self) -> None:
         if self._generator is not None:
@@ -88,13 +101,21 @@ class HFBackend(ModelBackend):
         lm = self._loaded
         if lm is None:
             return {"model": self.model}
-        return {"model": self.model, "device": lm.device, "dtype": str(lm.dtype), "attention": lm.attention,
-                "dummy_weights": lm.dummy, "transformers": lm.transformers_version,
-                "offline": os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")}
+        return {
+            "model": self.model,
+            "device": lm.device,
+            "dtype": str(lm.dtype),
+            "attention": lm.attention,
+            "dummy_weights": lm.dummy,
+            "transformers": lm.transformers_version,
+            "offline": os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"),
+        }
 
     async def generate_stream(self, request: GenerationRequest) -> AsyncIterator[str | GenerationResult]:
         if self._generator is None:
-            yield GenerationResult(text=None, error=ErrorInfo(kind="backend", message="start() was not called"))
+            yield GenerationResult(
+                text=None, error=ErrorInfo(kind="backend", message="start() was not called")
+            )
             return
         events = self._generator.submit(request)
         while True:

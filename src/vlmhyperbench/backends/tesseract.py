@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -67,10 +66,11 @@ class TesseractBackend(ModelBackend):
             raise MissingDependency(
                 f"backend 'tesseract' needs the '{self.binary}' program", hint=INSTALL_HINT
             )
-        out = subprocess.run([self._path, "--version"], capture_output=True, text=True, check=False)
-        self._version = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
-        langs = subprocess.run([self._path, "--list-langs"], capture_output=True, text=True, check=False)
-        have = {line.strip() for line in langs.stdout.splitlines()[1:]}
+        out = await anyio.run_process([self._path, "--version"], check=False)
+        text = (out.stdout or out.stderr).decode(errors="replace")
+        self._version = text.splitlines()[0] if text else ""
+        langs = await anyio.run_process([self._path, "--list-langs"], check=False)
+        have = {line.strip() for line in langs.stdout.decode(errors="replace").splitlines()[1:]}
         missing = [code for code in self.lang.split("+") if code not in have]
         if missing:
             raise MissingDependency(
@@ -86,7 +86,7 @@ class TesseractBackend(ModelBackend):
         when ``disk``)."""
         key = (
             str(image),
-            str(image.stat().st_mtime_ns),
+            str(image.stat().st_mtime_ns),  # noqa: ASYNC240 (one stat, cheaper than a thread hop)
             self.binary,
             self.lang,
             str(self.psm),

@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from typing_extensions import Self
 
 from ..core import UserError
 from ..core.events import Event
@@ -93,7 +94,7 @@ class EventProgress:
         )
         self._tasks: dict[tuple[str, str], TaskID] = {}
 
-    def __enter__(self) -> EventProgress:
+    def __enter__(self) -> Self:
         self.progress.start()
         return self
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 import yaml
@@ -75,8 +75,8 @@ def evaluate(
         "by_id,by_field,by_doc_class,general", "--aggregators", help="Comma-separated aggregators."
     ),
     layout: str = typer.Option("auto", "--layout", help="Dataset layout: auto, prototype_csv or jsonl."),
-    doc_class: Optional[list[str]] = typer.Option(None, "--doc-class", help="Only these doc classes."),
-    question_type: Optional[list[str]] = typer.Option(
+    doc_class: list[str] | None = typer.Option(None, "--doc-class", help="Only these doc classes."),
+    question_type: list[str] | None = typer.Option(
         None, "--question-type", help="Only these question types."
     ),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for intervals (0: none)."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from pydantic import ValidationError
@@ -31,39 +30,35 @@ def _numbers(text: str | None, kind: type) -> list:  # type: ignore[type-arg]
 
 @friendly_errors
 def perf(
-    url: Optional[str] = typer.Option(
-        None, "--url", help="Endpoint base URL, e.g. http://localhost:8000/v1."
-    ),
-    model: Optional[str] = typer.Option(None, "--model", help="Model name the server expects."),
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="YAML file with the same keys as the flags."
-    ),
-    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Workload: a dataset folder's pages."),
-    task: Optional[str] = typer.Option(None, "--task", help="Only samples of this task (vqa, ocr, kie)."),
-    dpi: Optional[str] = typer.Option(
+    url: str | None = typer.Option(None, "--url", help="Endpoint base URL, e.g. http://localhost:8000/v1."),
+    model: str | None = typer.Option(None, "--model", help="Model name the server expects."),
+    config: Path | None = typer.Option(None, "--config", help="YAML file with the same keys as the flags."),
+    dataset: Path | None = typer.Option(None, "--dataset", help="Workload: a dataset folder's pages."),
+    task: str | None = typer.Option(None, "--task", help="Only samples of this task (vqa, ocr, kie)."),
+    dpi: str | None = typer.Option(
         None, "--dpi", help="Workload: synthetic A4 pages at these DPIs: 100,200."
     ),
-    text_words: Optional[int] = typer.Option(
+    text_words: int | None = typer.Option(
         None, "--text-words", help="Workload: text-only prompts of N words."
     ),
-    concurrency: Optional[str] = typer.Option(None, "--concurrency", help="Closed-loop levels: 1,8,32."),
-    rate: Optional[str] = typer.Option(None, "--rate", help="Open-loop levels, requests/s: 1,2,4."),
+    concurrency: str | None = typer.Option(None, "--concurrency", help="Closed-loop levels: 1,8,32."),
+    rate: str | None = typer.Option(None, "--rate", help="Open-loop levels, requests/s: 1,2,4."),
     burstiness: float = typer.Option(1.0, "--burstiness", help="Gamma shape of arrivals (1 = Poisson)."),
-    num_requests: Optional[int] = typer.Option(None, "--num-requests", help="Requests per level."),
-    duration: Optional[float] = typer.Option(None, "--duration", help="Seconds per level."),
+    num_requests: int | None = typer.Option(None, "--num-requests", help="Requests per level."),
+    duration: float | None = typer.Option(None, "--duration", help="Seconds per level."),
     warmup: int = typer.Option(0, "--warmup", help="Warm-up requests per level (not in the statistics)."),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Output tokens per request."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Output tokens per request."),
     ignore_eos: bool = typer.Option(False, "--ignore-eos", help="Ask for exactly --max-tokens tokens."),
     cache_bust: bool = typer.Option(False, "--cache-bust", help="Make every request unique (no cache hits)."),
     timeout: float = typer.Option(
         300.0, "--timeout", help="Per-request timeout, s (a failure, never dropped)."
     ),
-    slo_ttft: Optional[float] = typer.Option(None, "--slo-ttft", help="Goodput SLO on TTFT, s."),
-    slo_tpot: Optional[float] = typer.Option(None, "--slo-tpot", help="Goodput SLO on TPOT, s."),
-    slo_e2e: Optional[float] = typer.Option(None, "--slo-e2e", help="Goodput SLO on E2E latency, s."),
+    slo_ttft: float | None = typer.Option(None, "--slo-ttft", help="Goodput SLO on TTFT, s."),
+    slo_tpot: float | None = typer.Option(None, "--slo-tpot", help="Goodput SLO on TPOT, s."),
+    slo_e2e: float | None = typer.Option(None, "--slo-e2e", help="Goodput SLO on E2E latency, s."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("perf"), "--out", help="Output folder."),
-    attach: Optional[Path] = typer.Option(None, "--attach", help="A run folder to attach the results to."),
+    attach: Path | None = typer.Option(None, "--attach", help="A run folder to attach the results to."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Measure TTFT, TPOT, ITL, latency, throughput and goodput under load."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -32,7 +31,7 @@ packages_app = typer.Typer(
 @models_app.command("list")
 @friendly_errors
 def models_list(
-    catalogue: Optional[list[Path]] = typer.Option(
+    catalogue: list[Path] | None = typer.Option(
         None, "--catalogue", "-c", help="Extra catalogue file (YAML or CSV)."
     ),
 ) -> None:
@@ -124,7 +123,7 @@ def datasets_validate(
 @friendly_errors
 def datasets_make_demo(
     out: Path = typer.Argument(..., help="Folder to write the dataset into."),
-    seed: Optional[int] = typer.Option(None, help="Random seed (default: the shipped dataset's)."),
+    seed: int | None = typer.Option(None, help="Random seed (default: the shipped dataset's)."),
     n_per_class: int = typer.Option(8, help="Documents per document class."),
 ) -> None:
     """Render the synthetic Russian/English demo documents with full ground truth."""
@@ -234,9 +233,7 @@ def executors_prune(
 @friendly_errors
 def packages_list(
     folder: list[Path] = typer.Argument(None, help="Package registry folders (default: ./packages)."),
-    run_mode: Optional[str] = typer.Option(
-        None, "--run-mode", help="prod or dev (default: $RUN_MODE, prod)."
-    ),
+    run_mode: str | None = typer.Option(None, "--run-mode", help="prod or dev (default: $RUN_MODE, prod)."),
 ) -> None:
     """Packages of a package registry and what each installs in the current run mode."""
     from ..envs.packages import PackageRegistry, run_mode_from_env

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import anyio
 import typer
@@ -39,18 +38,20 @@ ExecutorOpt = typer.Option(
     help="Run every run with this executor: local, venv, docker, apptainer or inline "
     "(default: each run's executor setting, else local).",
 )
-JobsOpt = typer.Option(None, "--jobs", "-j", min=1, max=64, help="Runs at a time (default: the config's jobs, 1).")
+JobsOpt = typer.Option(
+    None, "--jobs", "-j", min=1, max=64, help="Runs at a time (default: the config's jobs, 1)."
+)
 
 
 def _execute(
-    config: Optional[Path],
-    output_dir: Optional[Path],
+    config: Path | None,
+    output_dir: Path | None,
     fresh: bool,
-    only: Optional[list[str]],
+    only: list[str] | None,
     verbose: bool,
     stages: frozenset[str],
-    executor: Optional[str] = None,
-    jobs: Optional[int] = None,
+    executor: str | None = None,
+    jobs: int | None = None,
 ) -> ExperimentResult:
     setup_logging(verbose)
     path = config or demo_experiment_path()
@@ -96,12 +97,12 @@ def _summary(result: ExperimentResult) -> None:
 
 @friendly_errors
 def run(
-    config: Optional[Path] = ConfigArg,
-    output_dir: Optional[Path] = OutputOpt,
+    config: Path | None = ConfigArg,
+    output_dir: Path | None = OutputOpt,
     fresh: bool = FreshOpt,
-    only: Optional[list[str]] = RunOpt,
-    executor: Optional[str] = ExecutorOpt,
-    jobs: Optional[int] = JobsOpt,
+    only: list[str] | None = RunOpt,
+    executor: str | None = ExecutorOpt,
+    jobs: int | None = JobsOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
     """Run an experiment end to end: inference → evaluation → report → comparison."""
@@ -110,12 +111,12 @@ def run(
 
 @friendly_errors
 def infer(
-    config: Optional[Path] = ConfigArg,
-    output_dir: Optional[Path] = OutputOpt,
+    config: Path | None = ConfigArg,
+    output_dir: Path | None = OutputOpt,
     fresh: bool = FreshOpt,
-    only: Optional[list[str]] = RunOpt,
-    executor: Optional[str] = ExecutorOpt,
-    jobs: Optional[int] = JobsOpt,
+    only: list[str] | None = RunOpt,
+    executor: str | None = ExecutorOpt,
+    jobs: int | None = JobsOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
     """Run only the inference stage (answers.jsonl) of an experiment's runs."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -38,8 +37,8 @@ def _executor_problem(run: PlannedRun) -> str | None:
 
 @friendly_errors
 def validate(
-    config: Optional[Path] = typer.Argument(None, help="Experiment config; omit for the demo."),
-    executor: Optional[str] = typer.Option(
+    config: Path | None = typer.Argument(None, help="Experiment config; omit for the demo."),
+    executor: str | None = typer.Option(
         None, "--executor", "-x", envvar="VLMHB_EXECUTOR", help="Check as if every run used this executor."
     ),
 ) -> None:

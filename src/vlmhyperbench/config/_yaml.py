@@ -26,7 +26,7 @@ def _walk(
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            child = path + (key_node.value,)
+            child = (*path, key_node.value)
             _walk(value_node, child, marks, key_marks)
             key_marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             # a scalar's error points at the value; a section's at its key
@@ -34,7 +34,7 @@ def _walk(
                 marks[child] = key_marks[child]
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, path + (index,), marks, key_marks)
+            _walk(item, (*path, index), marks, key_marks)
 
 
 def _key_text(path: KeyPath) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from typing_extensions import Self
 
 from .errors import DatasetError, Problem, SourceLocation, problems_from_validation_error
 
@@ -17,10 +18,10 @@ M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "JsonlAppender",
-    "read_text_utf8",
     "atomic_write_text",
     "read_json_model",
     "read_jsonl_models",
+    "read_text_utf8",
     "write_json_model",
 ]
 
@@ -112,7 +113,7 @@ class JsonlAppender:
         """Close the file."""
         self._fh.close()
 
-    def __enter__(self) -> JsonlAppender:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -97,7 +97,7 @@ class _Builder:
         if isinstance(kind, list):
             return Union[tuple(self.build({**schema, "type": k}, name) for k in kind)]  # noqa: UP007
         built = self._typed(kind, schema, name)
-        return Optional[built] if schema.get("nullable") else built  # noqa: UP007
+        return Optional[built] if schema.get("nullable") else built  # noqa: UP045 (built at run time)
 
     def _typed(self, kind: Any, schema: dict[str, Any], name: str) -> Any:
         if kind == "object" or (kind is None and "properties" in schema):

@@ -89,7 +89,7 @@ class Registry(Generic[T]):
         for ep in entry_points(group=self.group):
             try:
                 ep.load()
-            except Exception as exc:  # a broken plugin must not hide the others
+            except Exception as exc:  # noqa: BLE001 (a broken plugin must not hide the others)
                 logger.warning("could not load %s plugin %r (%s): %s", self.kind, ep.name, ep.value, exc)
 
     def entry(self, name: str, location: SourceLocation | None = None) -> RegistryEntry[T]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..core import Sample, SourceLocation, read_semicolon_csv
 from ._base import RowError, dataset_loaders, resolve_image
 
-__all__ = ["PrototypeCsvLoader", "REQUIRED_COLUMNS"]
+__all__ = ["REQUIRED_COLUMNS", "PrototypeCsvLoader"]
 
 REQUIRED_COLUMNS = ("image_path", "question", "answer", "doc_class", "question_type")
 KNOWN_COLUMNS = ("data_index", "split", *REQUIRED_COLUMNS, "answer_bbox")

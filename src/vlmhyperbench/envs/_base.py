@@ -34,11 +34,11 @@ from ..core.events import Event, EventSink
 
 __all__ = [
     "BASE_VARIABLES",
-    "ContainerExecutor",
-    "ContainerLayout",
     "ENV_FACTS",
     "ENV_PATH_MAP",
     "EVENT_PREFIX",
+    "ContainerExecutor",
+    "ContainerLayout",
     "Executor",
     "LineRelay",
     "StageExit",
@@ -159,8 +159,8 @@ class LineRelay:
 
     def lines(self, lines: Iterable[str]) -> None:
         """Handle whole lines."""
-        for line in lines:
-            line = line.rstrip("\r")
+        for raw in lines:
+            line = raw.rstrip("\r")
             event = decode_event(line)
             if event is not None:
                 self.saw_event = True

@@ -16,7 +16,6 @@ loop small for tables, which are shallow and wide:
 * comparisons are plain ``<`` tests on local variables rather than ``min()`` calls.
 """
 
-# ruff: noqa: PLR1730
 # (`if a < b: b = a` rather than `min()` in the inner loop: half the time per cell.)
 
 from __future__ import annotations

@@ -65,6 +65,6 @@ class NormalizedEditDistance(Metric):
                 hyps.append(answer)
         out: list[Score | None] = [None] * len(samples)
         for i, ref, hyp, e in zip(single, refs, hyps, batch_edits(refs, hyps)):
-            longest = len(ref) if len(ref) > len(hyp) else len(hyp)
+            longest = max(len(hyp), len(ref))
             out[i] = Score(e / longest if longest else 0.0, float(e), float(longest))
         return [s if s is not None else self.score(answers[i], samples[i]) for i, s in enumerate(out)]

@@ -22,11 +22,15 @@ __all__ = ["DEFINITIONS", "write_level", "write_perf_report"]
 
 DEFINITIONS = [
     "t_send: client clock just before the request is written to the socket; event times are arrivals.",
-    "TTFT = arrival of the first event carrying content − t_send (queueing, image decoding, vision encoder and "
-    "prefill included). first_event = the first event of any kind (a role-only chunk), reported separately.",
+    (
+        "TTFT = arrival of the first event carrying content − t_send (queueing, image decoding, vision encoder and "
+        "prefill included). first_event = the first event of any kind (a role-only chunk), reported separately."
+    ),
     "E2E = arrival of the last event − t_send. TPOT = (E2E − TTFT) / (output_tokens − 1), requests with ≥ 2 tokens.",
-    "ITL = every gap between content events, pooled over requests; a chunk carrying k tokens (per-chunk usage) "
-    "is split into k equal gaps (counted in split_chunks).",
+    (
+        "ITL = every gap between content events, pooled over requests; a chunk carrying k tokens (per-chunk usage) "
+        "is split into k equal gaps (counted in split_chunks)."
+    ),
     "Output tokens from the server's usage; otherwise the number of content events, flagged in output_tokens_source.",
     "Throughput over the measured window: first send to last completion, warm-up requests excluded.",
     "Goodput = requests/s meeting every SLO given (TTFT, TPOT, E2E); correct goodput also requires a correct answer.",
@@ -159,8 +163,10 @@ def write_perf_report(
     md = [
         f"# Perf report: {out_dir.name}",
         "",
-        f"{first.url if first else ''} · model {first.model if first else ''} · workload "
-        f"{first.workload if first else ''}",
+        (
+            f"{first.url if first else ''} · model {first.model if first else ''} · workload "
+            f"{first.workload if first else ''}"
+        ),
         "",
         *(f"> warning: {w}" for w in warnings),
         "",

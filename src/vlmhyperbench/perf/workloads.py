@@ -104,7 +104,7 @@ def bust(item: WorkloadItem, nonce: str, index: int) -> WorkloadItem:
 
 
 def _bust_image(url: str, index: int) -> str:
-    header, _, data = url.partition(",")
+    _header, _, data = url.partition(",")
     with Image.open(io.BytesIO(base64.b64decode(data))) as img:
         image = img.convert("RGB")
     color = (index % 256, (index >> 8) % 256, (index >> 16) % 256)  # unique for 16 M requests

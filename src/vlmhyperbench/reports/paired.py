@@ -167,9 +167,11 @@ def paired_md(pairs: list[PairedRow]) -> list[str]:
     body = [[fmt_num(v) if v is None or isinstance(v, float) else v for v in paired_cells(p)] for p in pairs]
     return [
         "## Paired comparisons",
-        "Run A − run B on the samples both scored, per metric, over all samples and per doc_class: "
-        "difference of means with its bootstrap interval and a two-sided sign-flip permutation p-value; "
-        "the verdict uses p < 0.05.",
+        (
+            "Run A − run B on the samples both scored, per metric, over all samples and per doc_class: "
+            "difference of means with its bootstrap interval and a two-sided sign-flip permutation p-value; "
+            "the verdict uses p < 0.05."
+        ),
         md_table(PAIRED_HEADER, body),
     ]
 

@@ -104,13 +104,13 @@ def _check_ids(
         ]
         more = f" ({len(unknown)} in all)" if len(unknown) > 10 else ""
         raise DatasetError(
-            problems=shown
-            + [
+            problems=[
+                *shown,
                 Problem(
                     None,
                     f"answers do not match the dataset{more}",
                     "check --dataset; for the prototype CSV, ids are 0-based row numbers of annotation.csv",
-                )
+                ),
             ]
         )
 

@@ -51,7 +51,7 @@ class Task:
 
         try:
             value = json_repair.repair_json(raw, return_objects=True)
-        except Exception as exc:  # the repairer is best-effort on arbitrary text
+        except Exception as exc:  # noqa: BLE001 (the repairer is best-effort on arbitrary text)
             return ParsedAnswer(None, invalid=f"cannot repair: {exc}")
         if not isinstance(value, dict):
             return ParsedAnswer(None, invalid="no JSON object found")

@@ -38,10 +38,13 @@ def test_paired_test_separates_real_and_null_differences() -> None:
     base = rng.random(100)
     same = paired_test(base, base, resamples=2000, confidence=0.95, rng=seeded_rng(0))
     assert same.difference == 0 and same.p_value == 1.0
-    noise = paired_test(base, base + rng.normal(0, 0.01, 100), resamples=2000, confidence=0.95, rng=seeded_rng(0))
+    noise = paired_test(
+        base, base + rng.normal(0, 0.01, 100), resamples=2000, confidence=0.95, rng=seeded_rng(0)
+    )
     assert noise.p_value > 0.01
-    better = paired_test(base + 0.1, base + rng.normal(0, 0.05, 100), resamples=2000, confidence=0.95,
-                         rng=seeded_rng(0))
+    better = paired_test(
+        base + 0.1, base + rng.normal(0, 0.05, 100), resamples=2000, confidence=0.95, rng=seeded_rng(0)
+    )
     assert better.p_value < 0.001 and better.ci[0] > 0  # type: ignore[index]
 
 
@@ -51,8 +54,10 @@ def _sample(i: int, doc_class: str) -> Sample:
 
 def test_general_and_doc_class_aggregates_get_intervals_by_field_not() -> None:
     cer = build_metric("cer")
-    rows = [ScoredSample(_sample(i, "a" if i % 2 else "b"), {"cer": cer.score("abc"[: i % 4], _sample(i, ""))})
-            for i in range(40)]
+    rows = [
+        ScoredSample(_sample(i, "a" if i % 2 else "b"), {"cer": cer.score("abc"[: i % 4], _sample(i, ""))})
+        for i in range(40)
+    ]
     stats = StatisticsSpec(resamples=300, seed=5)
     (general,) = aggregators.get("general").aggregate(rows, [cer], stats)
     assert general.ci["cer"] is not None and general.pooled_ci["cer"] is not None
@@ -65,9 +70,12 @@ def test_general_and_doc_class_aggregates_get_intervals_by_field_not() -> None:
 
 
 def test_resource_metrics_read_the_answer_record() -> None:
-    record = AnswerRecord(sample_id="1", answer="x",
-                          timings=Timings(started_at=0, latency_s=1.5, ttft_s=0.25, tpot_s=0.01),
-                          extra={"performance": {"peak_vram_bytes": 3 * 2**30}})
+    record = AnswerRecord(
+        sample_id="1",
+        answer="x",
+        timings=Timings(started_at=0, latency_s=1.5, ttft_s=0.25, tpot_s=0.01),
+        extra={"performance": {"peak_vram_bytes": 3 * 2**30}},
+    )
     sample = _sample(1, "a")
     assert build_metric("latency_s").score_record(record, sample).value == 1.5  # type: ignore[attr-defined]
     assert build_metric("ttft_s").score_record(record, sample).value == 0.25  # type: ignore[attr-defined]

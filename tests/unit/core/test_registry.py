@@ -30,7 +30,7 @@ def test_duplicate_names_from_different_code_fail_naming_both() -> None:
         pass
 
     reg.register("x")(A)
-    with pytest.raises(ConfigError, match="registered twice: by .*A and by .*B"):
+    with pytest.raises(ConfigError, match=r"registered twice: by .*A and by .*B"):
         reg.register("x")(B)
 
 

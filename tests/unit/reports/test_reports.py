@@ -382,7 +382,12 @@ def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path
         RunDir(exp / "not-a-run"),
     ]
     paths = write_comparison(exp, runs)  # a folder without a run spec is left out
-    assert [p.name for p in paths] == ["comparison.md", "comparison.csv", "comparison_pairs.csv", "comparison.html"]
+    assert [p.name for p in paths] == [
+        "comparison.md",
+        "comparison.csv",
+        "comparison_pairs.csv",
+        "comparison.html",
+    ]
 
     with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -398,8 +403,16 @@ def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path
         "n_errors",
     ]
     assert list(rows[0])[8:] == [
-        "anls", "anls_ci_low", "anls_ci_high", "cer", "cer_ci_low", "cer_ci_high", "cer_pooled",
-        "latency_p50_s", "latency_p95_s", "ttft_p50_s",
+        "anls",
+        "anls_ci_low",
+        "anls_ci_high",
+        "cer",
+        "cer_ci_low",
+        "cer_ci_high",
+        "cer_pooled",
+        "latency_p50_s",
+        "latency_p95_s",
+        "ttft_p50_s",
     ]
     high, low = rows[1], rows[2]
     assert float(high["anls"]) == pytest.approx(0.425)
@@ -429,9 +442,17 @@ def test_attached_perf_levels_show_speed_beside_accuracy(tmp_path: Path) -> None
     for level, concurrency, rps, ttft in (("c1", 1, 2.0, 0.12), ("c8", 8, 9.5, 0.4)):
         folder = runs[0].root / "perf" / level
         folder.mkdir(parents=True)
-        (folder / "summary.json").write_text(json.dumps({
-            "level": level, "settings": {"mode": "closed", "concurrency": concurrency}, "completed": 10,
-            "request_throughput": rps, "ttft_s": {"count": 10, "median": ttft}}))
+        (folder / "summary.json").write_text(
+            json.dumps(
+                {
+                    "level": level,
+                    "settings": {"mode": "closed", "concurrency": concurrency},
+                    "completed": 10,
+                    "request_throughput": rps,
+                    "ttft_s": {"count": 10, "median": ttft},
+                }
+            )
+        )
     write_comparison(exp, runs)
     with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
         rows = {r["run_id"]: r for r in csv.DictReader(fh)}

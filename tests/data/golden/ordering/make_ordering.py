@@ -56,7 +56,7 @@ HANDMADE: list[tuple[str, str, bool, list[int] | None, list[int] | None]] = [
 ]
 
 ANSWER_FORMATS = [
-    lambda p: json.dumps(p),
+    json.dumps,
     lambda p: json.dumps({"ordered_pages": p}, ensure_ascii=False),
     lambda p: "```json\n" + json.dumps({"ordered_pages": p}, indent=2) + "\n```",
     lambda p: "Правильный порядок страниц: " + ", ".join(map(str, p)) + ".",

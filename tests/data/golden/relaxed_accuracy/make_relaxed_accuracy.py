@@ -46,7 +46,7 @@ def load_defs(source: str, names: set[str], filename: str, namespace: dict[str, 
     ]
     if names - {n.name for n in nodes}:
         raise SystemExit(f"{filename}: not found: {sorted(names - {n.name for n in nodes})}")
-    exec(compile(ast.Module(body=nodes, type_ignores=[]), filename, "exec"), namespace)  # noqa: S102
+    exec(compile(ast.Module(body=nodes, type_ignores=[]), filename, "exec"), namespace)
 
 
 def cases() -> list[tuple[list[str], str, float | None]]:

@@ -59,12 +59,15 @@ def load_defs(source: str, names: set[str] | None, filename: str, namespace: dic
         raise SystemExit(f"{filename}: not found: {sorted(names - {n.name for n in nodes})}")
     for node in nodes:
         node.decorator_list = []
-    exec(compile(ast.Module(body=nodes, type_ignores=[]), filename, "exec"), namespace)  # noqa: S102
+    exec(compile(ast.Module(body=nodes, type_ignores=[]), filename, "exec"), namespace)
 
 
 def cases() -> list[tuple[str, list[str], str]]:
     """(tag, references, prediction)."""
-    ten = lambda *groups: [a for n, a in groups for _ in range(n)]
+
+    def ten(*groups):
+        return [a for n, a in groups for _ in range(n)]
+
     out = [
         ("number word vs digit", ten((10, "two")), "2"),
         ("digit vs number word", ten((10, "2")), "two"),
