@@ -1,4 +1,5 @@
-"""Metrics of structured (KIE) answers: ``anls_star``, ``field_f1``, ``structural_fidelity``.
+"""Metrics of structured (KIE) answers: ``anls_star``, ``field_f1``, ``field_f1_donut``,
+``structural_fidelity``.
 
 The answer these metrics receive from the evaluation stage is the canonical JSON of
 the parsed answer, or ``""`` when it was invalid (not JSON, or not matching the
@@ -24,8 +25,11 @@ whose closest ground truth equals the prediction. ``detail["fields"]`` holds the
 ANLS* of each top-level key of a dict ground truth (a non-object answer counts as
 ``{}``), for the ``by_field`` aggregator.
 
-``field_f1``: key-information field precision/recall/F1 (SROIE task 3 and Donut/CORD
-style, see docs/metrics.md): see `FieldF1`.
+``field_f1``: key-information field precision/recall/F1 on positional paths with a
+configurable normaliser (our own definition, no official scorer): see `FieldF1`.
+
+``field_f1_donut``: the field F1 of Donut's ``JSONParseEvaluator.cal_f1`` or of CC-OCR's
+KIE evaluator, equal to them (see `._donut_f1`): see `FieldF1Donut`.
 
 ``structural_fidelity``: 1.0 when the answer is a JSON object that satisfies the
 sample's JSON Schema (any object when there is none), else 0.0 with the reasons.
@@ -34,18 +38,20 @@ sample's JSON Schema (any object when there is none), else 0.0 with the reasons.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core import Sample
 from ..core.json_schema import UnsupportedSchema, schema_errors
 from ._anls_star import anls_star_match, anls_star_score, key_scores
 from ._base import CorpusValue, Metric, Score, register_metric
+from ._donut_f1 import Scorer, count_pairs, donut_f1, field_pairs
 from ._normalize import NormalizedMetric
 
 __all__ = [
     "AnlsStar",
     "FieldF1",
+    "FieldF1Donut",
     "StructuralFidelity",
     "anls_star_score",
     "flatten_fields",
@@ -132,11 +138,44 @@ def _f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
 
 
-def _field_counts(gt: dict[str, str], pred: dict[str, str]) -> Score:
-    hits = {key: 1.0 if pred.get(key) == text else 0.0 for key, text in gt.items()}
-    tp = int(sum(hits.values()))
-    fp, fn = len(pred) - tp, len(gt) - tp
-    return Score(_f1(tp, fp, fn), detail={"tp": tp, "fp": fp, "fn": fn, "fields": hits})
+def _counts_score(counts: dict[str, list[int]], f1: Callable[[int, int, int], float]) -> Score:
+    """A sample's F1 from ``[tp, fp, fn]`` by field path, with the per-field parts in ``detail``.
+
+    ``detail["fields"]`` holds each path's own F1 and ``detail["field_counts"]`` its
+    counts, so a ``by_field`` row of one field has a per-sample value and a pooled one.
+    """
+    tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
+    detail = {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "fields": {path: f1(*c) for path, c in counts.items()},
+        "field_counts": {path: dict(zip(("tp", "fp", "fn"), c)) for path, c in counts.items()},
+    }
+    return Score(f1(tp, fp, fn), detail=detail)
+
+
+def _path_counts(gt: dict[str, str], pred: dict[str, str]) -> dict[str, list[int]]:
+    """``[tp, fp, fn]`` of each ground-truth path, then of each predicted-only path."""
+    counts = {}
+    for path in [*gt, *(p for p in pred if p not in gt)]:
+        right = path in gt and pred.get(path) == gt[path]
+        counts[path] = [int(right), int(path in pred and not right), int(path in gt and not right)]
+    return counts
+
+
+def _pooled(scores: Sequence[Score], f1: Callable[[int, int, int], float]) -> CorpusValue | None:
+    """Micro precision, recall and F1 over the summed tp/fp/fn of a group's scores.
+
+    None when a score lacks the counts (the value would be made up).
+    """
+    if not scores or any(not s.detail or "tp" not in s.detail for s in scores):
+        return None
+    tp, fp, fn = (sum(int((s.detail or {})[k]) for s in scores) for k in ("tp", "fp", "fn"))
+    precision = tp / (tp + fp) if tp + fp else (1.0 if fn == 0 else 0.0)
+    recall = tp / (tp + fn) if tp + fn else (1.0 if fp == 0 else 0.0)
+    details = {"precision": precision, "recall": recall, "f1": f1(tp, fp, fn), "tp": tp, "fp": fp, "fn": fn}
+    return CorpusValue(details["f1"], details)
 
 
 @register_metric("field_f1", version="1.0.0", higher_is_better=True, pooled=True)
@@ -153,7 +192,8 @@ class FieldF1(NormalizedMetric):
     false positives and unmatched ground-truth fields false negatives (a wrong value is
     both). The sample's value is ``F1 = 2TP / (2TP + FP + FN)``, 1.0 when neither side
     has a field; with several alternatives the best F1 counts. The corpus value is the
-    micro F1 over a group's summed counts.
+    micro F1 over a group's summed counts. ``detail`` has the counts of each path (ground
+    truth and predicted) for the ``by_field`` rows.
     """
 
     collapse_whitespace: bool = True
@@ -171,18 +211,44 @@ class FieldF1(NormalizedMetric):
         if refs is None:
             return Score(None, invalid="no structured reference (fields or JSON answers)")
         pred = self.fields(_load(answer))
-        return max((_field_counts(self.fields(ref), pred) for ref in refs), key=lambda s: s.value or 0.0)
+        scores = (_counts_score(_path_counts(self.fields(ref), pred), _f1) for ref in refs)
+        return max(scores, key=lambda s: s.value or 0.0)
 
     def corpus(self, scores: Sequence[Score]) -> CorpusValue | None:
         """Micro precision, recall and F1 over the summed tp/fp/fn of the group."""
-        if not scores:
-            return None
-        tp, fp, fn = (sum(int((s.detail or {}).get(k, 0)) for s in scores) for k in ("tp", "fp", "fn"))
-        precision = tp / (tp + fp) if tp + fp else (1.0 if fn == 0 else 0.0)
-        recall = tp / (tp + fn) if tp + fn else (1.0 if fp == 0 else 0.0)
-        f1 = _f1(tp, fp, fn)
-        details = {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
-        return CorpusValue(f1, details)
+        return _pooled(scores, _f1)
+
+
+@register_metric("field_f1_donut", version="1.0.0", higher_is_better=True, pooled=True)
+class FieldF1Donut(Metric):
+    """Field F1 equal to Donut's ``JSONParseEvaluator.cal_f1`` or CC-OCR's KIE evaluator.
+
+    (path, text) pairs, list items sharing their list's path and matched as multisets,
+    ``F1 = TP / (TP + (FP + FN) / 2)``; every rule in `vlmhyperbench.metrics._donut_f1`.
+    An empty or invalid answer has no pairs. With several ground-truth alternatives the
+    best F1 counts (the first on ties). The corpus value pools TP/FP/FN over the group,
+    as both scorers do over a dataset; a ``by_field`` row of one path pools that path's
+    counts (CC-OCR's ``class_f1_score``).
+    """
+
+    scorer: Scorer = "donut"
+    """``donut`` (clovaai/donut) or ``cc_ocr`` (CC-OCR: falsy values kept as text,
+    CC-OCR's string normalisation, 1e-6 added to the denominator)."""
+
+    def _f1(self, tp: int, fp: int, fn: int) -> float:
+        return donut_f1(tp, fp + fn, self.scorer)
+
+    def score(self, answer: str, sample: Sample) -> Score:
+        refs = structured_references(sample)
+        if refs is None:
+            return Score(None, invalid="no structured reference (fields or JSON answers)")
+        pred = field_pairs(_load(answer), self.scorer)
+        scores = (_counts_score(count_pairs(pred, field_pairs(ref, self.scorer)), self._f1) for ref in refs)
+        return max(scores, key=lambda s: s.value or 0.0)
+
+    def corpus(self, scores: Sequence[Score]) -> CorpusValue | None:
+        """Pooled F1 (the scorer's formula), precision and recall over the group's counts."""
+        return _pooled(scores, self._f1)
 
 
 @register_metric("structural_fidelity", version="1.0.0", higher_is_better=True)
