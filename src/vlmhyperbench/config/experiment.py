@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..aggregators import DEFAULT_AGGREGATORS
 from ..core import ExecutorSpec, GenerationParams, StatisticsSpec
 
 __all__ = [
@@ -87,7 +88,7 @@ class RunConfig(_Config):
     prompts: PromptConfig = Field(default_factory=PromptConfig)
     metrics: list[str | dict[str, Any]] | None = None
     """Metric names or ``{name: ..., <option>: ...}``; the task's defaults when omitted."""
-    aggregators: list[str] = Field(default_factory=lambda: ["by_id", "by_field", "by_doc_class", "general"])
+    aggregators: list[str] = Field(default_factory=lambda: list(DEFAULT_AGGREGATORS))
     generation: GenerationParams = Field(default_factory=GenerationParams)
     statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
     """Bootstrap confidence intervals and the paired test: resamples, confidence, seed."""
@@ -96,6 +97,10 @@ class RunConfig(_Config):
     """A request with no new token for this long is recorded as hung (watchdog)."""
     only_evaluate: bool = False
     """Skip inference; score the answers already in the run directory."""
+    prototype_csv: bool = False
+    """Also write the prototype's answers and metric CSVs into ``<run>/prototype/``
+    (``ModelsAnswers/``, ``ModelsMetrics/``) for its downstream scripts; on for the rows
+    of a prototype run matrix."""
     seed: int = 0
     executor: ExecutorSpec | None = None
     """Where this run's stages execute; overrides the model's and the experiment's."""

@@ -1,4 +1,9 @@
-"""Load an experiment from YAML, JSON or the prototype's CSV run matrix."""
+"""Load an experiment from YAML, JSON or the prototype's CSV run matrix.
+
+The prototype's own setup is read three ways: its run matrix CSV (the checkout's
+``VLMHyperBench_config.json`` is found by walking up from it), that JSON file (its
+``user_config`` matrix is run), or the checkout folder itself.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..core import ConfigError, SourceLocation, problems_from_validation_error
-from ._yaml import KeyPath, Locator, load_yaml_with_locations
+from ._prototype import (
+    CONFIG_IN_CHECKOUT,
+    PrototypeDirs,
+    is_prototype_main_config,
+    read_prototype_config,
+)
+from ._yaml import Locator, load_yaml_with_locations
 from .experiment import ExperimentConfig
-from .run_matrix import load_run_matrix
+from .run_matrix import load_run_matrix, matrix_locator
 
 __all__ = ["LoadedExperiment", "load_experiment"]
 
@@ -25,34 +36,46 @@ class LoadedExperiment:
     locate: Locator
 
 
+def _prototype_matrix(
+    path: Path, dirs: PrototypeDirs | None, catalogues: list[Path] | None
+) -> LoadedExperiment:
+    config, lines = load_run_matrix(path, catalogues=catalogues, dirs=dirs)
+    return LoadedExperiment(config, path, path.parent.resolve(), matrix_locator(path, lines))
+
+
+def _checkout_matrix(config_file: Path, catalogues: list[Path] | None) -> LoadedExperiment:
+    """The run matrix that the prototype's main config names (its ``user_config``)."""
+    dirs = read_prototype_config(config_file)
+    if dirs.user_config is None or not dirs.user_config.is_file():
+        raise ConfigError(
+            f"the run matrix {dirs.user_config} does not exist"
+            if dirs.user_config
+            else "no run matrix: 'user_config' is not set",
+            location=SourceLocation(config_file, key="user_config"),
+            hint="set user_config to the run-matrix CSV (relative to the checkout), "
+            "or pass the CSV itself to vlmhb",
+        )
+    return _prototype_matrix(dirs.user_config, dirs, catalogues)
+
+
 def load_experiment(path: Path | str, *, catalogues: list[Path] | None = None) -> LoadedExperiment:
-    """Read and validate an experiment file; every problem is reported with its place."""
+    """Read and validate an experiment file; every problem is reported with its place.
+
+    ``path`` is a YAML/JSON experiment, a run-matrix CSV, the prototype's
+    ``VLMHyperBench_config.json``, or a prototype checkout folder.
+    """
     path = Path(path)
+    if path.is_dir() and (path / CONFIG_IN_CHECKOUT).is_file():
+        return _checkout_matrix(path / CONFIG_IN_CHECKOUT, catalogues)
     if not path.is_file():
         raise ConfigError(
             f"config file not found: {path}",
-            hint="pass a .yaml, .json or run-matrix .csv file; `vlmhb run` alone runs the demo",
+            hint="pass a .yaml, .json or run-matrix .csv file, or a prototype checkout "
+            f"(a folder holding {CONFIG_IN_CHECKOUT}); `vlmhb run` alone runs the demo",
         )
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        config, lines = load_run_matrix(path, catalogues=catalogues)
-
-        def locate_csv(key: KeyPath, at_key: bool = False) -> SourceLocation:
-            if len(key) >= 2 and key[0] == "runs" and isinstance(key[1], int):
-                field = str(key[2]) if len(key) > 2 else ""
-                column = {
-                    "metrics": "metrics",
-                    "aggregators": "metrics_aggregators",
-                    "task": "task",
-                    "model": "model_name",
-                    "dataset": "dataset",
-                    "prompts": "prompt_collection",
-                }.get(field)
-                rest = ".".join(str(k) for k in key[2:]) if len(key) > 3 else None
-                return SourceLocation(path, lines.get(key[1]), column, rest)
-            return SourceLocation(path)
-
-        return LoadedExperiment(config, path, path.parent.resolve(), locate_csv)
+        return _prototype_matrix(path, None, catalogues)
     if suffix not in (".yaml", ".yml", ".json"):
         raise ConfigError(
             f"unsupported config type '{suffix}'",
@@ -60,6 +83,8 @@ def load_experiment(path: Path | str, *, catalogues: list[Path] | None = None) -
             hint="use .yaml, .yml, .json, or a run-matrix .csv",
         )
     data, locate = load_yaml_with_locations(path)
+    if suffix == ".json" and is_prototype_main_config(data):
+        return _checkout_matrix(path, catalogues)
     if not isinstance(data, dict):
         raise ConfigError(
             "expected a mapping with 'name' and 'runs'",

@@ -5,9 +5,14 @@ parsed with `ast.literal_eval`, never `eval`):
 ``dataset;task;framework;model_name;system_prompt;prompt_collection;metrics;
 only_evaluate_metrics;metrics_aggregators;filter_doc_class;filter_question_type``.
 
-Paths are looked up as the prototype laid them out, relative to the CSV's folder (or
-``datasets_dir``): ``Datasets/<task>/<dataset>``, ``PromptCollections/<task>/<file>``,
-``SystemPrompts/<file>``; a path that exists as given (relative to the CSV) is used as is.
+Names are looked up as the prototype does, in the folders of the checkout's
+``VLMHyperBench_config.json`` (found by walking up from the CSV's folder; see
+`find_checkout_config`): ``<datasets>/<task>/<dataset>``,
+``<prompt_collections>/<task>/<file>``, ``<system_prompts>/<file>``, and its
+``vlm_base`` is the catalogue. Without that file, the same folder names are looked up
+beside the CSV (``Datasets/``, ``PromptCollections/``, ``SystemPrompts/``,
+``vlm_base.csv``). A path that exists as given (relative to the CSV) is used as is.
+Columns other than the prototype's are ignored with a warning.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ from pydantic import ValidationError
 
 from ..aggregators import canonical_aggregator
 from ..core import ConfigError, Problem, SourceLocation, problems_from_validation_error, read_semicolon_csv
+from ..datasets.prototype_csv import task_of_folder
+from ._prototype import PrototypeDirs, find_checkout_config, read_prototype_config
+from ._yaml import KeyPath, Locator
 from .catalogue import framework_backend
 from .experiment import ExperimentConfig, RunConfig
 
-__all__ = ["RUN_MATRIX_COLUMNS", "load_run_matrix"]
+__all__ = ["RUN_MATRIX_COLUMNS", "load_run_matrix", "matrix_locator"]
 
 RUN_MATRIX_COLUMNS = (
     "dataset",
@@ -49,6 +57,20 @@ FIELD_COLUMN = {
     "only_evaluate": "only_evaluate_metrics",
     "prompts": "prompt_collection",
 }
+"""`RunConfig` field → the run-matrix column it comes from (for located errors)."""
+
+
+def matrix_locator(path: Path, lines: dict[int, int]) -> Locator:
+    """``locate(key_path)`` for a run matrix: ``runs[i].<field>`` → ``path:line:column``."""
+
+    def locate(key: KeyPath, at_key: bool = False) -> SourceLocation:
+        if len(key) >= 2 and key[0] == "runs" and isinstance(key[1], int):
+            column = FIELD_COLUMN.get(str(key[2])) if len(key) > 2 else None
+            rest = ".".join(str(k) for k in key[2:]) if len(key) > 3 else None
+            return SourceLocation(path, lines.get(key[1]), column, rest)
+        return SourceLocation(path)
+
+    return locate
 
 
 def _list_literal(text: str, where: SourceLocation) -> list[str]:
@@ -93,7 +115,9 @@ def _slug(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)).strip("-.")
 
 
-def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[str, Any]:
+def _row_to_run(
+    row: dict[str, str], line: int, path: Path, base: Path, dirs: PrototypeDirs
+) -> dict[str, Any]:
 
     def at(column: str) -> SourceLocation:
         return SourceLocation(path, line, column)
@@ -101,7 +125,7 @@ def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[
     task_folder = row["task"].strip()
     dataset = _find(
         base,
-        [Path(row["dataset"].strip()), Path("Datasets") / task_folder / row["dataset"].strip()],
+        [dirs.datasets / task_folder / row["dataset"].strip(), Path(row["dataset"].strip())],
         f"dataset '{row['dataset']}'",
         at("dataset"),
     )
@@ -110,18 +134,18 @@ def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[
         name = row["prompt_collection"].strip()
         prompts["collection"] = _find(
             base,
-            [Path(name), Path("PromptCollections") / task_folder / name],
+            [dirs.prompt_collections / task_folder / name, Path(name)],
             f"prompt collection '{name}'",
             at("prompt_collection"),
         )
     if row.get("system_prompt", "").strip():
         name = row["system_prompt"].strip()
         prompts["system_file"] = _find(
-            base, [Path(name), Path("SystemPrompts") / name], f"system prompt '{name}'", at("system_prompt")
+            base, [dirs.system_prompts / name, Path(name)], f"system prompt '{name}'", at("system_prompt")
         )
     metrics = [m.strip().lower() for m in _list_literal(row.get("metrics", ""), at("metrics"))]
     aggregators = [
-        canonical_aggregator(a.strip())
+        canonical_aggregator(a.strip(), at("metrics_aggregators"))
         for a in _list_literal(row.get("metrics_aggregators", ""), at("metrics_aggregators"))
     ]
     filters = {
@@ -137,15 +161,16 @@ def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[
         "name": _slug(
             model,
             dataset.name,
-            task_folder.lower(),
+            task_of_folder(task_folder),
             Path(row.get("prompt_collection", "")).stem,
             *filters["doc_class"],
         ),
-        "task": task_folder.lower(),
+        "task": task_of_folder(task_folder),
         "dataset": {"path": str(dataset), "filters": filters},
         "model": {"name": model, "backend": framework_backend(row["framework"], at("framework"))},
         "prompts": prompts,
         "only_evaluate": _bool(row.get("only_evaluate_metrics", ""), at("only_evaluate_metrics")),
+        "prototype_csv": True,
     }
     if metrics:
         run["metrics"] = metrics
@@ -155,27 +180,27 @@ def _row_to_run(row: dict[str, str], line: int, path: Path, base: Path) -> dict[
 
 
 def load_run_matrix(
-    path: Path, *, catalogues: list[Path] | None = None
+    path: Path, *, catalogues: list[Path] | None = None, dirs: PrototypeDirs | None = None
 ) -> tuple[ExperimentConfig, dict[int, int]]:
-    """Read a run-matrix CSV into an `ExperimentConfig`, plus run index → CSV line."""
-    header, rows = read_semicolon_csv(path)
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in RUN_MATRIX_COLUMNS]
-    if missing or unknown:
-        raise ConfigError(
-            (f"missing column(s) {', '.join(missing)}" if missing else "")
-            + ("; " if missing and unknown else "")
-            + (f"unknown column(s) {', '.join(unknown)}" if unknown else ""),
-            location=SourceLocation(path, 1),
-            hint="expected header: " + ";".join(RUN_MATRIX_COLUMNS),
-        )
+    """Read a run-matrix CSV into an `ExperimentConfig`, plus run index → CSV line.
+
+    Args:
+        path: The CSV.
+        catalogues: Extra model catalogue files.
+        dirs: Where names are looked up; by default the folders of the checkout's
+            ``VLMHyperBench_config.json`` above the CSV, else folders beside the CSV.
+    """
+    _, rows = read_semicolon_csv(path, required=REQUIRED, expected=RUN_MATRIX_COLUMNS, error=ConfigError)
     base = path.parent.resolve()
+    if dirs is None:
+        config = find_checkout_config(base)
+        dirs = read_prototype_config(config) if config is not None else PrototypeDirs.beside(base)
     problems: list[Problem] = []
     runs: list[dict[str, Any]] = []
     lines: dict[int, int] = {}
     for line, row in rows:
         try:
-            run = _row_to_run(row, line, path, base)
+            run = _row_to_run(row, line, path, base, dirs)
             RunConfig.model_validate(run)
         except ConfigError as exc:
             problems += exc.problems
@@ -195,13 +220,12 @@ def load_run_matrix(
     if not runs:
         raise ConfigError("the run matrix has no rows", location=SourceLocation(path))
     _dedupe_names(runs)
-    found = [p for p in [base / "vlm_base.csv"] if p.is_file()]
-    config = ExperimentConfig(
+    experiment = ExperimentConfig(
         name=_slug(path.stem) or "experiment",
         runs=runs,  # type: ignore[arg-type]
-        catalogues=[*found, *(catalogues or [])],
+        catalogues=[*([dirs.vlm_base] if dirs.vlm_base else []), *(catalogues or [])],
     )
-    return config, lines
+    return experiment, lines
 
 
 def _dedupe_names(runs: list[dict[str, Any]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from ._io import read_text_utf8
 from .errors import DatasetError, SourceLocation, UserError
 
 __all__ = ["CsvRows", "read_semicolon_csv"]
+
+logger = logging.getLogger(__name__)
 
 CsvRows = list[tuple[int, dict[str, str]]]
 """``(line_number, {column: cell})`` for each non-empty data row."""
@@ -28,7 +31,9 @@ def read_semicolon_csv(
     Args:
         path: The file.
         required: Columns that must be present; otherwise ``error`` names the missing ones.
-        expected: The full header shown in the hint (defaults to ``required``).
+        expected: The full header (defaults to ``required``): shown in the hint, and any
+            other column is ignored with a warning naming it (the prototype's pandas
+            readers tolerated extra columns).
         error: The `UserError` subclass to raise for a wrong header.
     """
     text = read_text_utf8(path)
@@ -61,5 +66,14 @@ def read_semicolon_csv(
             f"missing column(s) {', '.join(missing)}; found {', '.join(header)}",
             location=SourceLocation(path, 1),
             hint="expected header: " + ";".join(expected or required),
+        )
+    known = expected or required
+    extra = [c for c in header if known and c not in known]
+    if extra:
+        logger.warning(
+            "%s: ignoring column(s) %s (known: %s)",
+            SourceLocation(path, 1),
+            ", ".join(f"'{c}'" for c in extra),
+            ";".join(known),
         )
     return header, rows

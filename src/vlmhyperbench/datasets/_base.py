@@ -29,8 +29,6 @@ dataset_loaders: Registry[type[DatasetLoader]] = Registry(
     list_command="vlmhb datasets list",
 )
 
-FILTER_KEYS = ("doc_class", "question_type", "task", "split")
-
 
 @dataclass(frozen=True)
 class Dataset:
@@ -53,8 +51,12 @@ class DatasetLoader(Protocol):
     annotation_name: str
     """File name that identifies the layout inside a dataset root."""
 
-    def load(self, root: Path, *, default_task: str) -> list[Sample]:
-        """Read every sample (unfiltered); raise `DatasetError` listing bad rows."""
+    def load(self, root: Path, *, default_task: str, check_images: bool = True) -> list[Sample]:
+        """Read every sample (unfiltered); raise `DatasetError` listing bad rows.
+
+        With ``check_images`` false, image files are neither required nor opened (only
+        their paths are checked): for scoring answers, which does not look at pages.
+        """
         ...
 
 
@@ -77,8 +79,11 @@ class RowError:
             raise DatasetError(problems=shown)
 
 
-def resolve_image(root: Path, rel: str, where: SourceLocation, errors: RowError) -> Path | None:
-    """Resolve an image path against the dataset root; refuse escapes and bad files."""
+def resolve_image(
+    root: Path, rel: str, where: SourceLocation, errors: RowError, *, check_file: bool = True
+) -> Path | None:
+    """Resolve an image path against the dataset root; refuse escapes and (with
+    ``check_file``) missing or unreadable files."""
     if not rel or not rel.strip():
         errors.add(where, "image path is empty")
         return None
@@ -91,6 +96,8 @@ def resolve_image(root: Path, rel: str, where: SourceLocation, errors: RowError)
             "image paths are relative to the folder that holds the annotation file",
         )
         return None
+    if not check_file:
+        return path
     if not path.is_file():
         errors.add(where, f"image '{rel}' does not exist", f"expected at {path}")
         return None
@@ -123,7 +130,11 @@ def detect_layout(root: Path) -> str:
 
 
 def fingerprint(annotation_file: Path, samples: Sequence[Sample]) -> str:
-    """SHA-256 over the annotation bytes and each distinct image's bytes, in order."""
+    """SHA-256 over the annotation bytes and each distinct image's path and bytes, in order.
+
+    An absent image (a dataset loaded without ``check_images``) adds its path alone, so
+    the fingerprint then differs from that of the complete dataset.
+    """
     digest = hashlib.sha256()
     digest.update(annotation_file.read_bytes())
     seen: set[Path] = set()
@@ -133,7 +144,8 @@ def fingerprint(annotation_file: Path, samples: Sequence[Sample]) -> str:
                 continue
             seen.add(image)
             digest.update(str(image.relative_to(annotation_file.parent.resolve())).encode())
-            digest.update(image.read_bytes())
+            if image.is_file():
+                digest.update(image.read_bytes())
     return "sha256:" + digest.hexdigest()
 
 
@@ -143,8 +155,18 @@ def apply_filters(samples: Iterable[Sample], filters: dict[str, list[str]]) -> l
     return [s for s in samples if all(getattr(s, k) in vals for k, vals in active.items())]
 
 
-def load_dataset(root: Path | str, *, layout: str = "auto", default_task: str = "vqa") -> Dataset:
+def load_dataset(
+    root: Path | str, *, layout: str = "auto", default_task: str = "vqa", check_images: bool = True
+) -> Dataset:
     """Load every sample of a dataset folder, validated, with its fingerprint.
+
+    Args:
+        root: The folder holding the annotation file.
+        layout: A registered layout, or ``auto`` to detect it from the annotation file.
+        default_task: The task of samples whose layout does not say.
+        check_images: Require every image to exist and open (``vlmhb datasets validate``,
+            inference). ``False`` checks only that image paths stay inside the dataset:
+            enough to score answers, which needs no pages.
 
     Raises:
         DatasetError: listing every bad row (file:line:column, what, how to fix).
@@ -154,6 +176,6 @@ def load_dataset(root: Path | str, *, layout: str = "auto", default_task: str = 
     loader = dataset_loaders.get(name)()
     if not root.is_dir():
         raise DatasetError(f"dataset folder does not exist: {root}")
-    samples = loader.load(root, default_task=default_task)
+    samples = loader.load(root, default_task=default_task, check_images=check_images)
     annotation = root / loader.annotation_name
     return Dataset(root, name, annotation, samples, fingerprint(annotation, samples))

@@ -46,7 +46,7 @@ class JsonlLoader:
 
     annotation_name = "annotation.jsonl"
 
-    def load(self, root: Path, *, default_task: str) -> list[Sample]:
+    def load(self, root: Path, *, default_task: str, check_images: bool = True) -> list[Sample]:
         """Read every line; every bad line is reported with its number."""
         path = root / self.annotation_name
         text = read_text_utf8(path)
@@ -74,7 +74,13 @@ class JsonlLoader:
                 continue
             first_line[row.id] = number
             images = [
-                resolve_image(root, rel, SourceLocation(path, number, key=f"images[{i}]"), errors)
+                resolve_image(
+                    root,
+                    rel,
+                    SourceLocation(path, number, key=f"images[{i}]"),
+                    errors,
+                    check_file=check_images,
+                )
                 for i, rel in enumerate(row.images)
             ]
             resolved = [img for img in images if img is not None]

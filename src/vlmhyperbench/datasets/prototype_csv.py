@@ -14,11 +14,45 @@ from pathlib import Path
 from ..core import Sample, SourceLocation, read_semicolon_csv
 from ._base import RowError, dataset_loaders, resolve_image
 
-__all__ = ["REQUIRED_COLUMNS", "PrototypeCsvLoader"]
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "DATA_DIRS",
+    "REQUIRED_COLUMNS",
+    "TASK_FOLDERS",
+    "PrototypeCsvLoader",
+    "task_of_folder",
+]
 
+DATA_DIRS = {
+    "datasets": "Datasets",
+    "model_answers": "ModelsAnswers",
+    "model_metrics": "ModelsMetrics",
+    "prompt_collections": "PromptCollections",
+    "system_prompts": "SystemPrompts",
+    "reports": "Reports",
+}
+"""The prototype's ``data_dirs`` keys and the folder names its default config gives them
+(``Datasets/<task>/<name>/annotation.csv`` is this layout)."""
+
+ANNOTATION_COLUMNS = (
+    "data_index",
+    "split",
+    "image_path",
+    "question",
+    "answer",
+    "doc_class",
+    "question_type",
+    "answer_bbox",
+)
+"""The prototype's ``annotation.csv`` header, in its order; other columns are ignored."""
 REQUIRED_COLUMNS = ("image_path", "question", "answer", "doc_class", "question_type")
-KNOWN_COLUMNS = ("data_index", "split", *REQUIRED_COLUMNS, "answer_bbox")
-TASK_ALIASES = {"VQA": "vqa", "OCR": "ocr", "KIE": "kie"}
+TASK_FOLDERS = {"VQA": "vqa", "OCR": "ocr", "KIE": "kie"}
+"""The prototype's task names (``Datasets/<task>/``, the run matrix's ``task``) → ours."""
+
+
+def task_of_folder(name: str) -> str:
+    """Our task name for a prototype task name: ``VQA`` → ``vqa``; others lower-cased."""
+    return TASK_FOLDERS.get(name.strip(), name.strip().lower())
 
 
 @dataset_loaders.register("prototype_csv", version="1")
@@ -27,15 +61,16 @@ class PrototypeCsvLoader:
 
     annotation_name = "annotation.csv"
 
-    def load(self, root: Path, *, default_task: str) -> list[Sample]:
+    def load(self, root: Path, *, default_task: str, check_images: bool = True) -> list[Sample]:
         """Read every row; every bad row is reported with its line and column."""
         path = root / self.annotation_name
-        _, rows = read_semicolon_csv(path, required=REQUIRED_COLUMNS, expected=KNOWN_COLUMNS)
-        task = TASK_ALIASES.get(root.parent.name, default_task)
+        _, rows = read_semicolon_csv(path, required=REQUIRED_COLUMNS, expected=ANNOTATION_COLUMNS)
+        task = TASK_FOLDERS.get(root.parent.name, default_task)
         errors = RowError()
         samples: list[Sample] = []
         for index, (line, row) in enumerate(rows):
-            image = resolve_image(root, row["image_path"], SourceLocation(path, line, "image_path"), errors)
+            where = SourceLocation(path, line, "image_path")
+            image = resolve_image(root, row["image_path"], where, errors, check_file=check_images)
             bbox = _parse_bbox(row.get("answer_bbox", ""), SourceLocation(path, line, "answer_bbox"), errors)
             if image is None:
                 continue

@@ -8,7 +8,11 @@ from pathlib import Path
 
 from ..core import AnswerRecord, DatasetError, Problem, SourceLocation, read_semicolon_csv, read_text_utf8
 
-__all__ = ["LoadedAnswer", "read_answers_file"]
+__all__ = ["ANSWERS_CSV_COLUMNS", "LoadedAnswer", "read_answers_file"]
+
+ANSWERS_CSV_COLUMNS = ("id", "model_answer")
+"""The prototype's answers CSV (``;``, UTF-8 with BOM): the sample id (0-based row of
+``annotation.csv``) and the raw answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +102,15 @@ def _from_object(data: object, number: int, path: Path, problems: list[Problem])
 
 
 def _read_csv(path: Path) -> dict[str, LoadedAnswer]:
-    _, rows = read_semicolon_csv(path, required=("id", "model_answer"))
+    id_column, answer_column = ANSWERS_CSV_COLUMNS
+    _, rows = read_semicolon_csv(path, required=ANSWERS_CSV_COLUMNS)
     answers: dict[str, LoadedAnswer] = {}
     for line, row in rows:
-        sample_id = row["id"].strip()
+        sample_id = row[id_column].strip()
         if sample_id in answers:
             raise DatasetError(
                 f"duplicate id '{sample_id}' (first on line {answers[sample_id].line})",
                 location=SourceLocation(path, line, "id"),
             )
-        answers[sample_id] = LoadedAnswer(sample_id, row["model_answer"], None, line)
+        answers[sample_id] = LoadedAnswer(sample_id, row[answer_column], None, line)
     return answers

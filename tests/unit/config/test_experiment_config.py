@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.factories import make_prototype_dataset
-from vlmhyperbench.config import load_experiment
+from vlmhyperbench.config import load_catalogue, load_catalogue_file, load_experiment
+from vlmhyperbench.config.catalogue import CSV_COLUMNS, FRAMEWORKS, hub_id
+from vlmhyperbench.config.run_matrix import RUN_MATRIX_COLUMNS
 from vlmhyperbench.core import UserError
 from vlmhyperbench.orchestrator import plan_experiment
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -153,7 +159,7 @@ def test_run_matrix_errors_name_file_row_and_column(tmp_path: Path) -> None:
     )
     path.write_text("dataset;task;model\nx;VQA;m\n", "utf-8")
     message = errors_of(path)
-    assert "runs.csv:1: missing column(s) framework, model_name; unknown column(s) model" in message
+    assert "runs.csv:1: missing column(s) framework, model_name; found dataset, task, model" in message
     path.write_text(MATRIX_HEADER + "nowhere;VQA;OpenAI;qwen-test;;;;False;;;\n", "utf-8")
     assert "runs.csv:2:dataset: dataset 'nowhere' not found" in errors_of(path)
     path.write_text(MATRIX_HEADER + "demo_mini;VQA;Pytorch;qwen-test;;;;False;;;\n", "utf-8")
@@ -175,3 +181,82 @@ def test_every_problem_is_listed_not_only_the_first(tmp_path: Path) -> None:
     text = YAML_OK.replace("task: vqa", "task: vqaa").replace("[anls, {name: exact_match}]", "[cerr]")
     message = errors_of(write(tmp_path / "e.yaml", text))
     assert "unknown task 'vqaa'" in message
+
+
+def test_overall_aggregator_is_read_as_general_with_a_located_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ws = _matrix_workspace(tmp_path)
+    path = ws / "runs.csv"
+    path.write_text(MATRIX_HEADER + "demo_mini;VQA;OpenAI;qwen-test;;;['CER'];False;['overall'];;\n", "utf-8")
+    with caplog.at_level(logging.WARNING):
+        (run,) = load_experiment(path).config.runs
+    assert run.aggregators == ["general"]
+    assert f"{path}:2:metrics_aggregators: aggregator 'overall' is read as 'general'" in caplog.text
+
+
+def test_extra_columns_of_the_matrix_and_catalogue_are_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ws = _matrix_workspace(tmp_path)
+    base = ws / "vlm_base.csv"
+    base.write_text(
+        base.read_text("utf-8").replace("class_name\n", "class_name;notes\n").replace(";;;;\n", ";;;;;x\n")
+    )
+    path = ws / "runs.csv"
+    path.write_text(
+        MATRIX_HEADER.replace("\n", ";owner\n") + "demo_mini;VQA;OpenAI;qwen-test;;;['CER'];False;;;;me\n",
+        "utf-8",
+    )
+    with caplog.at_level(logging.WARNING):
+        loaded = load_experiment(path)
+        catalogue = load_catalogue(loaded.config.catalogues)
+    assert loaded.config.runs[0].metrics == ["cer"] and catalogue["qwen-test"].backend == "openai"
+    assert f"{path}:1: ignoring column(s) 'owner'" in caplog.text
+    assert f"{base}:1: ignoring column(s) 'notes'" in caplog.text
+
+
+VLM_BASE = (
+    "\ufeffframework;model_family;model_name;docker_image;git_python_package;python_package;module;class_name\n"
+    "Hugging Face;Qwen2-VL;Qwen2-VL-2B-Instruct;ghcr.io/x/qwen2-vl:v0.1.0;"
+    "git+https://github.com/VLMHyperBenchTeam/model_qwen2-vl.git@0.1.1;model_qwen2_vl;models;Qwen2VLModel\n"
+    "Hugging Face;Qwen2-VL;Qwen2-VL-72B-Instruct;;;model_qwen2_vl;models;Qwen2VLModel\n"
+    "Hugging_Face;Qwen2.5-VL;my-org/Qwen2.5-VL-3B-ft;;;model_qwen2_5_vl;models;Qwen2_5_VLModel\n"
+    "vLLM;MiniCPM-V;MiniCPM-V-2_6;;;;;\n"
+)
+
+
+def test_vlm_base_rows_load_the_hub_id_the_prototype_loads(tmp_path: Path) -> None:
+    path = tmp_path / "vlm_base.csv"
+    path.write_text(VLM_BASE, "utf-8")
+    entries = {e.name: e for e in load_catalogue_file(path)}
+    assert entries["Qwen2-VL-72B-Instruct"].model_id == "Qwen/Qwen2-VL-72B-Instruct"
+    assert entries["my-org/Qwen2.5-VL-3B-ft"].model_id == "my-org/Qwen2.5-VL-3B-ft"
+    assert entries["MiniCPM-V-2_6"].model_id == "MiniCPM-V-2_6" and entries["MiniCPM-V-2_6"].backend == "vllm"
+    # a model the shipped catalogue knows keeps its entry and takes the row's image
+    known = entries["Qwen2-VL-2B-Instruct"]
+    assert known.model_id == "Qwen/Qwen2-VL-2B-Instruct" and known.backend == "hf"
+    assert known.docker_image == "ghcr.io/x/qwen2-vl:v0.1.0"
+    assert known.requirements == load_catalogue()["Qwen2-VL-2B-Instruct"].requirements
+    # the prototype's model class package is not installed: our backends do not use it
+    assert known.metadata["git_python_package"].endswith("model_qwen2-vl.git@0.1.1")
+    assert entries["Qwen2-VL-72B-Instruct"].requirements == []
+    assert hub_id("Qwen2.5-VL", "Qwen2.5-VL-7B-Instruct") == "Qwen/Qwen2.5-VL-7B-Instruct"
+
+
+def test_framework_names_are_read_loosely_and_the_hint_lists_them(tmp_path: Path) -> None:
+    ws = _matrix_workspace(tmp_path)
+    path = ws / "runs.csv"
+    path.write_text(MATRIX_HEADER + "demo_mini;VQA;Pytorch;qwen-test;;;;False;;;\n", "utf-8")
+    assert "use one of: " + ", ".join(FRAMEWORKS) in errors_of(path)
+    for spelling in ("openai", "Open_AI", "OPENAI"):
+        path.write_text(MATRIX_HEADER + f"demo_mini;VQA;{spelling};qwen-test;;;;False;;;\n", "utf-8")
+        assert load_experiment(path).config.runs[0].model.backend == "openai"
+
+
+def test_the_docs_show_the_prototype_tables_the_code_reads() -> None:
+    configuration = (DOCS / "configuration.md").read_text("utf-8")
+    assert ";".join(RUN_MATRIX_COLUMNS) in configuration
+    assert ";".join(CSV_COLUMNS) in configuration
+    documented = dict(re.findall(r"`([^`]+)` → `([a-z]+)`", configuration))
+    assert {k: v for k, v in documented.items() if k in FRAMEWORKS} == FRAMEWORKS

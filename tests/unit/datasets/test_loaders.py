@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from tests.factories import make_prototype_dataset, render_page
 from vlmhyperbench.core import DatasetError
 from vlmhyperbench.datasets import apply_filters, load_dataset
+from vlmhyperbench.datasets.prototype_csv import ANNOTATION_COLUMNS
 
 
 def test_both_layouts_give_the_same_samples(tiny_dataset: Path, tiny_prototype_dataset: Path) -> None:
@@ -126,3 +128,45 @@ def test_jsonl_layout_round_trip_of_structured_fields(tmp_path: Path) -> None:
     (sample,) = load_dataset(make_kie_dataset(tmp_path / "k")).samples
     assert sample.task == "kie" and sample.fields == {"inn": "7707083893", "kpp": "770701001"}
     assert sample.json_schema["properties"]["inn"]["title"] == "ИНН"
+
+
+@pytest.mark.parametrize("layout", ["jsonl", "prototype_csv"])
+def test_without_check_images_a_dataset_loads_without_its_pages(
+    layout: str, tiny_dataset: Path, tiny_prototype_dataset: Path
+) -> None:
+    root = tiny_dataset if layout == "jsonl" else tiny_prototype_dataset
+    complete = load_dataset(root)
+    for image in (root / "images").iterdir():
+        image.unlink()
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_dataset(root)  # strict by default: validate and inference need the pages
+    text_only = load_dataset(root, check_images=False)
+    assert [s.id for s in text_only.samples] == [s.id for s in complete.samples]
+    assert [s.images for s in text_only.samples] == [s.images for s in complete.samples]
+    assert text_only.fingerprint != complete.fingerprint  # the pages are not part of it
+
+
+def test_without_check_images_paths_outside_the_dataset_are_still_refused(tiny_dataset: Path) -> None:
+    _rewrite_jsonl(tiny_dataset, lambda rows: rows[1].update(images=["images/../../x.png"]))
+    with pytest.raises(DatasetError, match="resolves outside the dataset"):
+        load_dataset(tiny_dataset, check_images=False)
+
+
+def test_extra_annotation_columns_are_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = make_prototype_dataset(tmp_path / "p")
+    path = root / "annotation.csv"
+    lines = path.read_text("utf-8-sig").splitlines()
+    path.write_text(
+        "\n".join([lines[0] + ";reviewer", *(line + ";anna" for line in lines[1:])]) + "\n", "utf-8"
+    )
+    with caplog.at_level(logging.WARNING):
+        samples = load_dataset(root).samples
+    assert len(samples) == 3 and "reviewer" not in samples[0].metadata
+    assert f"{path}:1: ignoring column(s) 'reviewer'" in caplog.text
+
+
+def test_the_docs_show_the_annotation_header_the_loader_reads() -> None:
+    docs = Path(__file__).resolve().parents[3] / "docs" / "datasets.md"
+    assert ";".join(ANNOTATION_COLUMNS) in docs.read_text("utf-8")
