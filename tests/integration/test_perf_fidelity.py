@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.timing_server import TimingConfig, TimingServer
 from vlmhyperbench.perf import LevelSettings
-from vlmhyperbench.perf._client import ChatClient, Exchange, SSEParser, run
+from vlmhyperbench.perf._client import ChatClient, Exchange, run
 from vlmhyperbench.perf._load import arrival_times
 from vlmhyperbench.perf.runner import run_level, run_sweep
 
@@ -180,12 +180,3 @@ def test_sweep_runs_each_level() -> None:
             return await run_sweep(srv.url, "m", [BODY], base, concurrencies=[1, 2], rates=[100.0])
 
     assert [s.level for _, s in _run(go())] == ["c1", "c2", "r100"]
-
-
-def test_sse_parser_handles_split_and_packed_events() -> None:
-    stream = b': ping\r\n\r\ndata: {"a": 1}\r\n\r\ndata:{"b": 2}\n\ndata: [DONE]\n\n'
-    for size in (1, 3, 7, len(stream)):
-        parser, got = SSEParser(), []
-        for i in range(0, len(stream), size):
-            got += parser.feed(stream[i : i + size])
-        assert got == [b'{"a": 1}', b'{"b": 2}', b"[DONE]"]

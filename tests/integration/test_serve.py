@@ -518,6 +518,19 @@ def test_a_missing_checkpoint_is_a_clear_error_with_status_2(tmp_path: Path) -> 
     assert result.exit_code == 2 and "error: checkpoint directory not found" in result.output
 
 
+@pytest.mark.parametrize("module", ["uvicorn", "fastapi", "prometheus_client"])
+def test_without_the_serve_extra_serve_names_it_before_loading_anything(
+    module: str, openai_server: ScriptedOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    args = ["serve", "--model", "m", "--backend", "proxy", "--upstream", openai_server.url, "--port", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and not isinstance(result.exception, ImportError), result.output
+    dist = module.replace("_", "-")
+    assert f"vlmhb serve needs {dist}, which is not installed" in result.output
+    assert "pip install 'vlmhyperbench[serve]'" in result.output
+
+
 def test_a_run_through_the_wrapper_keeps_its_telemetry(
     served: Served, tiny_dataset: Path, tmp_path: Path
 ) -> None:

@@ -20,7 +20,8 @@ from typing import Any
 
 from PIL import Image
 
-from ..core import ErrorInfo, Timings, Usage
+from ..core import ErrorInfo, Usage
+from ..core.timing import request_timing
 from ._base import GenerationRequest, GenerationResult
 from ._hf_load import LoadedModel
 
@@ -234,21 +235,17 @@ class HFGenerator:
     def _result(
         self, job: _Job, prompt_tokens: int, image_tokens: int | None, peak: int | None, batch: int
     ) -> GenerationResult:
-        latency = time.perf_counter() - job.arrived
         n = len(job.tokens)
-        ttft = job.token_times[0] if job.token_times else None
-        decode = (job.token_times[-1] - ttft) if ttft is not None and n > 1 else None
+        timing = request_timing(  # token times are relative to the job's arrival
+            t_send=0.0,
+            t_first_content=job.token_times[0] if job.token_times else None,
+            t_end=time.perf_counter() - job.arrived,
+            output_tokens=n,
+        )
         text = job.text
         for stop in job.request.params.stop:
             if stop and stop in text:
                 text = text[: text.index(stop)]
-        timings = Timings(
-            started_at=job.started_at,
-            latency_s=latency,
-            ttft_s=ttft,
-            tpot_s=(latency - ttft) / (n - 1) if ttft is not None and n > 1 else None,
-            output_tokens_per_s=(n - 1) / decode if decode else None,
-        )
         usage = Usage(
             prompt_tokens=prompt_tokens, completion_tokens=n, total_tokens=prompt_tokens + n, source="server"
         )
@@ -256,12 +253,16 @@ class HFGenerator:
             "peak_vram_bytes": peak,
             "image_tokens": image_tokens,
             "batch_size": batch,
-            "ttft_s": ttft,
-            "latency_s": latency,
+            "ttft_s": timing.ttft_s,
+            "latency_s": timing.e2e_s,
         }
         finish = "stop" if job.done else "length"
         return GenerationResult(
-            text=text, usage=usage, timings=timings, finish_reason=finish, extra={"performance": performance}
+            text=text,
+            usage=usage,
+            timings=timing.timings(job.started_at),
+            finish_reason=finish,
+            extra={"performance": performance},
         )
 
     def _schema_processor(self, schema: dict[str, Any], batch: int) -> Any:

@@ -2,8 +2,9 @@
 
 Works with vLLM, SGLang, LMDeploy, Ollama, OpenAI and DashScope's compatible mode.
 Images go as base64 data URLs. With streaming (the default) the time to the first
-content token and the per-token pace are measured on the client; token counts come
-from the server's ``usage`` (``stream_options.include_usage``). 429, 5xx, timeouts and
+content token and the per-token pace are measured on the client, with the project's one
+SSE reader (`vlmhyperbench.core.sse`) and timing definitions (`vlmhyperbench.core.timing`);
+token counts come from the server's ``usage`` (``stream_options.include_usage``). 429, 5xx, timeouts and
 dropped connections are retried with exponential backoff, honouring ``Retry-After``.
 The API key is read from the environment variable named by ``api_key_env`` and is
 never written anywhere.
@@ -11,10 +12,10 @@ never written anywhere.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -22,8 +23,10 @@ import anyio
 import httpx
 from pydantic import Field, PrivateAttr, SecretStr
 
-from ..core import ErrorInfo, Timings, Usage, UserError
+from ..core import ErrorInfo, Usage, UserError
 from ..core.secrets import secret_from_env
+from ..core.sse import DONE, MalformedEvent, SSEParser, parse_chunk
+from ..core.timing import request_timing
 from ._base import GenerationRequest, GenerationResult, ModelBackend, register_backend
 from ._images import image_data_url
 
@@ -178,7 +181,7 @@ class OpenAIBackend(ModelBackend):
             response = await self._client.post("/chat/completions", json=body, headers=headers)
         except httpx.HTTPError as exc:
             raise _transport_error(exc) from None
-        latency = time.perf_counter() - t0
+        t_end = time.perf_counter()
         _raise_for_status(response)
         try:
             data = response.json()
@@ -193,18 +196,15 @@ class OpenAIBackend(ModelBackend):
             text=text,
             usage=usage,
             finish_reason=choice.get("finish_reason"),
-            timings=Timings(started_at=started, latency_s=latency),
+            timings=request_timing(
+                t_send=t0, t_first_content=None, t_end=t_end, output_tokens=usage.completion_tokens
+            ).timings(started),
             extra={"performance": data["performance"]} if isinstance(data.get("performance"), dict) else {},
         )
 
     async def _stream(self, body: dict[str, Any], headers: dict[str, str]) -> GenerationResult:
         assert self._client is not None
-        parts: list[str] = []
-        token_times: list[float] = []
-        usage: Usage | None = None
-        performance: dict[str, Any] | None = None
-        finish: str | None = None
-        done = False
+        read = _StreamRead()
         started, t0 = time.time(), time.perf_counter()
         try:
             async with self._client.stream(
@@ -213,63 +213,72 @@ class OpenAIBackend(ModelBackend):
                 if response.status_code >= 400:
                     await response.aread()
                     _raise_for_status(response)
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        done = True
-                        break
+                parser = SSEParser()
+                async for data in response.aiter_bytes():
                     now = time.perf_counter()
-                    try:
-                        event = json.loads(payload)
-                    except json.JSONDecodeError:
-                        raise _Attempt(
-                            ErrorInfo(
-                                kind="invalid_response", message=f"malformed SSE event: {payload[:80]!r}"
-                            )
-                        ) from None
-                    if event.get("error"):  # vLLM and vlmhb serve report a failure mid-stream so
-                        error = event["error"]
-                        message = error.get("message") if isinstance(error, dict) else str(error)
-                        raise _Attempt(
-                            ErrorInfo(kind="invalid_response", message=f"error in stream: {message}")
-                        )
-                    if event.get("usage"):
-                        usage = _usage(event["usage"])
-                    if isinstance(event.get("performance"), dict):
-                        performance = event["performance"]
-                    for choice in event.get("choices") or []:
-                        delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            parts.append(delta)
-                            token_times.append(now - t0)
-                        finish = choice.get("finish_reason") or finish
+                    for payload in parser.feed(data):
+                        read.event(payload, now)
+                    if read.done:
+                        break
         except httpx.HTTPError as exc:
             raise _transport_error(exc) from None
-        latency = time.perf_counter() - t0
-        if not done and finish is None:
+        t_end = read.t_last if read.t_last is not None else time.perf_counter()
+        if not read.done and read.finish is None:
             raise _Attempt(
                 ErrorInfo(kind="connection", message="stream ended before completion ([DONE] missing)")
             )
-        if usage is None:
-            usage = Usage(completion_tokens=len(token_times), source="estimate")
+        usage = read.usage or Usage(completion_tokens=len(read.token_times), source="estimate")
+        n_out = usage.completion_tokens
+        timing = request_timing(
+            t_send=t0,
+            t_first_content=read.token_times[0] if read.token_times else None,
+            t_end=t_end,
+            output_tokens=n_out if n_out is not None else len(read.token_times),
+        )
         return GenerationResult(
-            text="".join(parts),
+            text="".join(read.parts),
             usage=usage,
-            finish_reason=finish,
-            timings=_stream_timings(started, latency, token_times, usage),
-            extra={"performance": performance} if performance else {},
+            finish_reason=read.finish,
+            timings=timing.timings(started),
+            extra={"performance": read.performance} if read.performance else {},
         )
 
 
-def _stream_timings(started: float, latency: float, token_times: list[float], usage: Usage) -> Timings:
-    ttft = token_times[0] if token_times else None
-    n_out = usage.completion_tokens or len(token_times)
-    tpot = (latency - ttft) / (n_out - 1) if ttft is not None and n_out > 1 else None
-    decode = latency - ttft if ttft is not None else 0.0
-    tps = (n_out - 1) / decode if ttft is not None and n_out > 1 and decode > 0 else None
-    return Timings(started_at=started, latency_s=latency, ttft_s=ttft, tpot_s=tpot, output_tokens_per_s=tps)
+@dataclass
+class _StreamRead:
+    """What a streamed answer has delivered so far; event times are ``perf_counter`` arrivals."""
+
+    parts: list[str] = field(default_factory=list)
+    token_times: list[float] = field(default_factory=list)
+    usage: Usage | None = None
+    performance: dict[str, Any] | None = None
+    finish: str | None = None
+    done: bool = False
+    t_last: float | None = None
+
+    def event(self, payload: bytes, now: float) -> None:
+        if self.done:
+            return
+        self.t_last = now
+        if payload == DONE:
+            self.done = True
+            return
+        try:
+            chunk = parse_chunk(payload)
+        except MalformedEvent as exc:
+            raise _Attempt(
+                ErrorInfo(kind="invalid_response", message=f"malformed SSE event: {exc}")
+            ) from None
+        if chunk.error is not None:  # vLLM and vlmhb serve report a failure mid-stream so
+            raise _Attempt(ErrorInfo(kind="invalid_response", message=f"error in stream: {chunk.error}"))
+        if chunk.usage:
+            self.usage = _usage(chunk.usage)
+        if chunk.performance is not None:
+            self.performance = chunk.performance
+        if chunk.content:
+            self.parts.append(chunk.content)
+            self.token_times.append(now)
+        self.finish = chunk.finish_reason or self.finish
 
 
 def _usage(data: Any) -> Usage:

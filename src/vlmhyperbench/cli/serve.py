@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 from enum import Enum
@@ -14,7 +15,7 @@ from typer import Option
 
 from ..backends import ModelBackend
 from ..config import CatalogueEntry, load_catalogue
-from ..core import ConfigError, SourceLocation, UserError, problems_from_validation_error
+from ..core import ConfigError, MissingDependency, SourceLocation, UserError, problems_from_validation_error
 from ._common import err_console, friendly_errors, setup_logging
 
 __all__ = ["serve"]
@@ -29,6 +30,29 @@ class ServeBackend(str, Enum):
 
     hf = "hf"
     proxy = "proxy"
+
+
+SERVE_MODULES = {"fastapi": "fastapi", "uvicorn": "uvicorn", "prometheus_client": "prometheus-client"}
+"""What the API Wrapper imports (module → distribution), all in the ``serve`` extra."""
+
+
+def require_serve_extra() -> None:
+    """Check, before anything loads, that the ``serve`` extra is installed.
+
+    Raises:
+        MissingDependency: one of its packages is missing, named with the command that installs it.
+    """
+    missing = []
+    for module, dist in SERVE_MODULES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(dist)
+    if missing:
+        raise MissingDependency(
+            f"vlmhb serve needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
+            hint="pip install 'vlmhyperbench[serve]'",
+        )
 
 
 def _options(text: str | None) -> dict[str, Any]:
@@ -157,6 +181,7 @@ def serve(
     """Serve a model behind an OpenAI-compatible API that measures every request."""
     from ..monitor import Watchdog
 
+    require_serve_extra()
     level = log_level.lower()
     if level not in LOG_LEVELS:
         raise ConfigError(f"unknown --log-level '{log_level}'", hint=f"use one of: {', '.join(LOG_LEVELS)}")

@@ -38,12 +38,12 @@ class Usage(_Frozen):
 
 
 class Timings(_Frozen):
-    """When the request ran and how long its parts took (seconds)."""
+    """When the request ran and how long its parts took (seconds), as `core.timing` defines them."""
 
     started_at: float
     """Unix time just before the request was sent."""
     latency_s: float
-    """From send to the last byte of the answer."""
+    """From send to the last event of the stream (the end of the response when not streamed)."""
     ttft_s: float | None = None
     """From send to the first content token (streaming only)."""
     tpot_s: float | None = None

@@ -8,8 +8,9 @@ Library use::
 or `run_perf(PerfConfig(...))` for workloads, sweeps, files and reports.
 """
 
+from ._config import PerfConfig
 from ._records import ClientHealth, LevelSettings, LevelSummary, PerfRequestRecord, Stats
-from .run import PerfConfig, run_perf
+from .run import run_perf
 from .runner import PerfRequest, level_name, run_level, run_sweep, summarize
 
 __all__ = [

@@ -6,14 +6,15 @@ one keep-alive connection from an uncapped pool, so the pool grows to the concur
 
 Timing: ``t_send`` is taken just before ``writer.write``; an SSE event's arrival is the moment
 the read that completed it returned. Events split across reads or packed into one read are
-handled by :class:`SSEParser`. Failures are recorded in the :class:`Exchange`, never raised.
+handled by the project's one bytes-level reader (`vlmhyperbench.core.sse`); the figures are
+computed by `vlmhyperbench.core.timing`, as for every other measurement. Failures are recorded
+in the :class:`Exchange`, never raised.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 import ssl
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from time import perf_counter
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ..core.sse import DONE, MalformedEvent, SSEParser, parse_chunk
 from ._records import ErrorKind
 
-__all__ = ["ChatClient", "Exchange", "SSEParser", "new_event_loop", "run"]
+__all__ = ["ChatClient", "Exchange", "new_event_loop", "run"]
 
 T = TypeVar("T")
 _READ_SIZE = 1 << 16
@@ -68,7 +70,9 @@ class Exchange:
     t_send: float | None = None
     t_end: float | None = None
     t_first_event: float | None = None
+    """Arrival of the first event that is not ``[DONE]`` (often a role-only chunk)."""
     t_last_event: float | None = None
+    """Arrival of the last event, ``[DONE]`` included: the end of the stream for E2E."""
     content_times: list[float] = field(default_factory=list)
     content_tokens: list[int] = field(default_factory=list)
     """Tokens carried by each content event (1 unless usage or ``token_ids`` say more)."""
@@ -82,64 +86,34 @@ class Exchange:
     completion_tokens_seen: int = 0
 
 
-class SSEParser:
-    """Incremental Server-Sent Events parser: feed bytes, get the ``data`` of complete events."""
-
-    def __init__(self) -> None:
-        self._buf = b""
-
-    def feed(self, data: bytes) -> list[bytes]:
-        """Append ``data`` and return the payloads of the events it completed (maybe none)."""
-        buf = self._buf + data
-        if b"\r" in buf:
-            # CRLF line ends; a lone trailing \r waits for its \n in the next read.
-            buf = buf.replace(b"\r\n", b"\n")
-        *events, self._buf = buf.split(b"\n\n")
-        out = []
-        for event in events:
-            # Per the SSE spec the space after "data:" is optional; ":" lines are comments.
-            lines = [ln[5:].removeprefix(b" ") for ln in event.split(b"\n") if ln.startswith(b"data:")]
-            if lines:
-                out.append(b"\n".join(lines))
-        return out
-
-
 def _handle_event(ex: Exchange, payload: bytes, t: float) -> None:
-    if payload == b"[DONE]":
+    ex.t_last_event = t
+    if payload == DONE:
         ex.done = True
         return
     try:
-        obj = json.loads(payload)
-    except ValueError:
-        raise _Failure("malformed", f"unparsable SSE event: {payload[:200]!r}") from None
-    if not isinstance(obj, dict):
-        raise _Failure("malformed", f"SSE event is not an object: {payload[:200]!r}")
+        chunk = parse_chunk(payload)
+    except MalformedEvent as exc:
+        raise _Failure("malformed", str(exc)) from None
     if ex.t_first_event is None:
         ex.t_first_event = t
-    ex.t_last_event = t
-    if isinstance(err := obj.get("error"), dict):
-        code = err.get("code")
-        raise _Failure("http", str(err.get("message", err)), code if isinstance(code, int) else None)
-    content, k = "", 0
-    for choice in obj.get("choices") or ():
-        delta = choice.get("delta") or {}
-        content += (delta.get("content") or "") + (delta.get("reasoning_content") or "")
-        if isinstance(ids := choice.get("token_ids"), list):
-            k += len(ids)
-    usage = obj.get("usage")
-    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
-    if isinstance(usage, dict):
-        ex.usage = usage
+    if chunk.error is not None:
+        raise _Failure("http", chunk.error, chunk.error_code)
+    content = chunk.content + chunk.reasoning  # reasoning tokens are output tokens too
+    tokens = chunk.completion_tokens
+    if chunk.usage is not None:
+        ex.usage = chunk.usage
     if content:
-        if isinstance(tokens, int) and obj.get("choices"):
+        k = chunk.token_ids
+        if tokens is not None and chunk.has_choices:
             k = max(k, tokens - ex.completion_tokens_seen)  # continuous_usage_stats
         ex.content_times.append(t)
         ex.content_tokens.append(max(k, 1))
         ex.text.append(content)
-    if isinstance(tokens, int):
+    if tokens is not None:
         ex.completion_tokens_seen = tokens
-    if isinstance(perf := obj.get("performance"), dict):
-        ex.server = perf
+    if chunk.performance is not None:
+        ex.server = chunk.performance
 
 
 @dataclass(slots=True)

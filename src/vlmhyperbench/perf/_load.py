@@ -24,6 +24,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..core.timing import inter_token_latencies, request_timing
 from ._client import ChatClient, Exchange
 from ._records import ClientHealth, LevelSettings, PerfRequestRecord
 
@@ -83,18 +84,7 @@ def to_record(
     t_end = ex.t_end if ex.t_end is not None else perf_counter()
     t_send = ex.t_send if ex.t_send is not None else t_end
     times, counts = ex.content_times, ex.content_tokens
-    itl: list[float] = []
-    split = 0
-    for j in range(1, len(times)):
-        gap, k = times[j] - times[j - 1], counts[j]
-        if k > 1:
-            split += 1
-            itl.extend([gap / k] * k)
-        else:
-            itl.append(gap)
-    ttft = times[0] - t_send if times else None
-    last = times[-1] if times else ex.t_last_event
-    e2e = last - t_send if last is not None else None
+    itl, split = inter_token_latencies(times, counts)
     usage = ex.usage or {}
     n_out = usage.get("completion_tokens")
     source: Literal["server", "events", "none"] = (
@@ -102,6 +92,12 @@ def to_record(
     )
     if not isinstance(n_out, int):
         n_out = sum(counts) if times else None
+    timing = request_timing(
+        t_send=t_send,
+        t_first_content=times[0] if times else None,
+        t_end=ex.t_last_event,
+        output_tokens=n_out,
+    )
     cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
     sent_s = t_send - t0
     return PerfRequestRecord(
@@ -109,8 +105,8 @@ def to_record(
         scheduled_s=scheduled_s, sent_s=sent_s,
         send_lag_s=sent_s - scheduled_s if scheduled_s is not None else 0.0, client_queue_s=queue_s,
         first_event_s=ex.t_first_event - t_send if ex.t_first_event is not None else None,
-        ttft_s=ttft, e2e_s=e2e, end_s=t_end - t0, itl_s=itl, split_chunks=split,
-        tpot_s=(e2e - ttft) / (n_out - 1) if e2e is not None and ttft is not None and n_out and n_out > 1 else None,
+        ttft_s=timing.ttft_s, e2e_s=timing.e2e_s, end_s=t_end - t0, itl_s=itl, split_chunks=split,
+        tpot_s=timing.tpot_s,
         output_tokens=n_out, output_tokens_source=source, prompt_tokens=usage.get("prompt_tokens"),
         image_pixels=prep.image_pixels, status=ex.status, error=ex.error, error_kind=ex.error_kind,
         answer="".join(ex.text) if ex.text else None, server=ex.server,

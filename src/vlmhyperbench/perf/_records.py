@@ -45,7 +45,7 @@ class PerfRequestRecord(BaseModel):
     ttft_s: float | None = None
     """First event carrying content − t_send."""
     e2e_s: float | None = None
-    """Last event − t_send."""
+    """Last event of the stream (``[DONE]`` included) − t_send."""
     end_s: float | None = None
     """When the response ended (completed or failed), from the level's start."""
     itl_s: list[float] = Field(default_factory=list)
@@ -95,6 +95,8 @@ class ClientHealth(BaseModel):
     cpu_percent: float | None = None
     """Client process CPU over the measured window (100 = one core)."""
     bottleneck: bool = False
+    """The client was too busy to measure well; only judged when requests succeeded (a level
+    of instant failures keeps the client busy without saying anything about it)."""
     reasons: list[str] = Field(default_factory=list)
 
 
@@ -128,6 +130,8 @@ class LevelSummary(BaseModel):
     failed: int
     failures: dict[str, int] = Field(default_factory=dict)
     """Count by error kind."""
+    first_error: str | None = None
+    """The first failed measured request's kind and message (``connection: ...``), if any failed."""
     duration_s: float
     """First send to last completion of the measured (non-warm-up) requests."""
     request_throughput: float

@@ -87,14 +87,18 @@ def summarize(
             f"the server reported prefix-cache hits on {n_cached} requests: latencies may be flattered"
         )
     client = client or ClientHealth()
+    if client.bottleneck and not ok:  # failing fast keeps the client busy: not its fault
+        client = client.model_copy(update={"bottleneck": False})
     if client.bottleneck:
         warnings.append("the client was a bottleneck: " + "; ".join(client.reasons))
+    first = next((r for r in measured if r.error_kind is not None), None)
     return LevelSummary(
         level=level,
         settings=settings,
         completed=len(ok),
         failed=len(measured) - len(ok),
         failures=dict(Counter(r.error_kind for r in measured if r.error_kind is not None)),
+        first_error=f"{first.error_kind}: {first.error}" if first is not None else None,
         duration_s=duration,
         request_throughput=len(ok) * per_s,
         output_token_throughput=out_tokens * per_s,

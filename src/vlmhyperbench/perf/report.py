@@ -16,9 +16,9 @@ from ..core import atomic_write_text, write_json_model
 from ..reports._stats import fmt_num
 from ..reports.html import environment, figure_html, plotly_js
 from ..reports.markdown import md_table
-from ._records import LevelSummary, PerfRequestRecord
+from ._records import LevelSettings, LevelSummary, PerfRequestRecord
 
-__all__ = ["DEFINITIONS", "write_level", "write_perf_report"]
+__all__ = ["DEFINITIONS", "level_label", "write_level", "write_perf_report"]
 
 DEFINITIONS = [
     "t_send: client clock just before the request is written to the socket; event times are arrivals.",
@@ -26,7 +26,10 @@ DEFINITIONS = [
         "TTFT = arrival of the first event carrying content − t_send (queueing, image decoding, vision encoder and "
         "prefill included). first_event = the first event of any kind (a role-only chunk), reported separately."
     ),
-    "E2E = arrival of the last event − t_send. TPOT = (E2E − TTFT) / (output_tokens − 1), requests with ≥ 2 tokens.",
+    (
+        "E2E = arrival of the last event of the stream ([DONE] included) − t_send. "
+        "TPOT = (E2E − TTFT) / (output_tokens − 1), requests with ≥ 2 tokens."
+    ),
     (
         "ITL = every gap between content events, pooled over requests; a chunk carrying k tokens (per-chunk usage) "
         "is split into k equal gaps (counted in split_chunks)."
@@ -64,83 +67,122 @@ def write_level(out_dir: Path, records: Sequence[PerfRequestRecord], summary: Le
     return folder
 
 
-def _charts(summaries: Sequence[LevelSummary], records: dict[str, list[PerfRequestRecord]]) -> list[Any]:
+def level_label(settings: LevelSettings) -> str:
+    """A level as a reader says it: ``8 in flight`` (closed loop), ``2.5 req/s`` (open loop)."""
+    if settings.mode == "closed":
+        return f"{settings.concurrency or 1} in flight"
+    return f"{settings.rate:g} req/s"
+
+
+_SECONDS = {"tickformat": ".3~g", "ticksuffix": " s", "rangemode": "tozero"}
+"""Latency axes: plain seconds (plotly's default SI prefixes would print 20 ms as "20m")."""
+_SHARE = {"tickformat": ".0%", "range": [0, 1.02]}
+_LOAD = {"type": "category", "title": "load level (closed loop: requests in flight; open loop: arrival rate)"}
+
+
+def _cdf(records: dict[str, list[PerfRequestRecord]], labels: dict[str, str]) -> Any:
     import plotly.graph_objects as go
 
-    charts: list[Any] = []
-    cdf = go.Figure()
-    for level, recs in records.items():
-        values = sorted(r.e2e_s for r in recs if r.e2e_s is not None and not r.warmup)
-        if values:
-            cdf.add_scatter(
-                x=values, y=[(i + 1) / len(values) for i in range(len(values))], name=f"{level} E2E"
-            )
-        ttft = sorted(r.ttft_s for r in recs if r.ttft_s is not None and not r.warmup)
-        if ttft:
-            cdf.add_scatter(
-                x=ttft,
-                y=[(i + 1) / len(ttft) for i in range(len(ttft))],
-                name=f"{level} TTFT",
-                line={"dash": "dot"},
-            )
-    cdf.update_layout(title="Latency CDF", xaxis_title="seconds", yaxis_title="share of requests")
-    charts.append(figure_html(cdf))
-    pixels = [
-        (r.image_pixels, r.ttft_s, level)
-        for level, recs in records.items()
-        for r in recs
-        if r.image_pixels and r.ttft_s is not None and not r.warmup
-    ]
-    if pixels:
-        fig = go.Figure()
-        fig.add_scatter(
-            x=[p[0] for p in pixels], y=[p[1] for p in pixels], mode="markers", text=[p[2] for p in pixels]
-        )
-        fig.update_layout(
-            title="TTFT against image pixels", xaxis_title="pixels per request", yaxis_title="TTFT, s"
-        )
-        charts.append(figure_html(fig))
-    load = [s.settings.concurrency or s.settings.rate for s in summaries]
     fig = go.Figure()
-    fig.add_scatter(x=load, y=[s.request_throughput for s in summaries], name="requests/s")
-    fig.add_scatter(
-        x=load, y=[s.output_token_throughput for s in summaries], name="output tokens/s", yaxis="y2"
-    )
+    for level, recs in records.items():
+        for metric, dash in (("e2e_s", None), ("ttft_s", "dot")):
+            values = sorted(v for r in recs if not r.warmup and (v := getattr(r, metric)) is not None)
+            if values:
+                fig.add_scatter(
+                    x=values,
+                    y=[(i + 1) / len(values) for i in range(len(values))],
+                    name=f"{labels.get(level, level)}: {'E2E' if metric == 'e2e_s' else 'TTFT'}",
+                    line={"dash": dash, "shape": "hv"},
+                )
     fig.update_layout(
-        title="Throughput against load",
-        xaxis_title="concurrency or rate",
-        yaxis2={"overlaying": "y", "side": "right"},
+        title="Latency CDF (solid: E2E latency, dotted: TTFT)",
+        xaxis={"title": "latency, seconds", **_SECONDS},
+        yaxis={"title": "share of requests at or below", **_SHARE},
     )
-    charts.append(figure_html(fig))
+    return fig
+
+
+def _by_pixels(records: dict[str, list[PerfRequestRecord]], labels: dict[str, str]) -> Any:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for level, recs in records.items():
+        points = [
+            (r.image_pixels / 1e6, r.ttft_s)
+            for r in recs
+            if r.image_pixels and r.ttft_s is not None and not r.warmup
+        ]
+        if points:
+            fig.add_scatter(
+                x=[p[0] for p in points],
+                y=[p[1] for p in points],
+                mode="markers",
+                name=labels.get(level, level),
+            )
+    fig.update_layout(
+        title="TTFT against image size",
+        xaxis={"title": "image pixels per request, megapixels", "tickformat": ".2~f", "rangemode": "tozero"},
+        yaxis={"title": "TTFT, seconds", **_SECONDS},
+    )
+    return fig if fig.data else None
+
+
+def _against_load(summaries: Sequence[LevelSummary]) -> list[Any]:
+    import plotly.graph_objects as go
+
+    x = [level_label(s.settings) for s in summaries]
+    charts = []
+    for title, unit, values in (
+        ("Request throughput against load", "completed requests per second",
+         [s.request_throughput for s in summaries]),
+        ("Output token throughput against load", "output tokens per second",
+         [s.output_token_throughput for s in summaries]),
+    ):  # fmt: skip
+        fig = go.Figure()
+        fig.add_bar(x=x, y=values, name=unit)
+        fig.update_layout(title=title, xaxis=_LOAD, yaxis={"title": unit, "tickformat": ",.3~g"})
+        charts.append(fig)
     fig = go.Figure()
     for name, metric, stat in (
-        ("TTFT p50", "ttft_s", "median"),
-        ("E2E p50", "e2e_s", "median"),
+        ("TTFT median", "ttft_s", "median"),
+        ("E2E median", "e2e_s", "median"),
         ("E2E p99", "e2e_s", "p99"),
     ):
-        fig.add_scatter(x=load, y=[getattr(getattr(s, metric), stat) for s in summaries], name=name)
-    fig.update_layout(title="Latency against load", xaxis_title="concurrency or rate", yaxis_title="seconds")
-    charts.append(figure_html(fig))
-    scored = [
-        (level, [r for r in recs if r.correct is not None and not r.warmup])
-        for level, recs in records.items()
-    ]
-    if any(recs for _, recs in scored):
-        fig = go.Figure()
-        for level, recs in scored:
-            if recs:
-                accuracy = sum(1 for r in recs if r.correct) / len(recs)
-                e2e = sorted(r.e2e_s for r in recs if r.e2e_s is not None)
-                fig.add_scatter(
-                    x=[e2e[len(e2e) // 2] if e2e else None], y=[accuracy], name=level, mode="markers"
-                )
-        fig.update_layout(
-            title="Accuracy against latency (Pareto)",
-            xaxis_title="median E2E, s",
-            yaxis_title="share correct",
-        )
-        charts.append(figure_html(fig))
+        fig.add_scatter(x=x, y=[getattr(getattr(s, metric), stat) for s in summaries], name=name)
+    fig.update_layout(
+        title="Latency against load", xaxis=_LOAD, yaxis={"title": "latency, seconds", **_SECONDS}
+    )
+    charts.append(fig)
     return charts
+
+
+def _accuracy(records: dict[str, list[PerfRequestRecord]], labels: dict[str, str]) -> Any:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for level, recs in records.items():
+        scored = [r for r in recs if r.correct is not None and not r.warmup]
+        e2e = sorted(r.e2e_s for r in scored if r.e2e_s is not None)
+        if scored and e2e:
+            accuracy = sum(1 for r in scored if r.correct) / len(scored)
+            fig.add_scatter(
+                x=[e2e[len(e2e) // 2]], y=[accuracy], name=labels.get(level, level), mode="markers+text",
+                text=[labels.get(level, level)], textposition="top center", marker={"size": 10},
+            )  # fmt: skip
+    fig.update_layout(
+        title="Accuracy against latency (Pareto)",
+        xaxis={"title": "median E2E latency, seconds", **_SECONDS},
+        yaxis={"title": "answers correct", **_SHARE},
+    )
+    return fig if fig.data else None
+
+
+def _charts(summaries: Sequence[LevelSummary], records: dict[str, list[PerfRequestRecord]]) -> list[Any]:
+    """The report's figures, each axis titled with its unit."""
+    labels = {s.level: level_label(s.settings) for s in summaries}
+    figures = [_cdf(records, labels), _by_pixels(records, labels), *_against_load(summaries)]
+    figures.append(_accuracy(records, labels))
+    return [figure_html(f) for f in figures if f is not None]
 
 
 def write_perf_report(
@@ -155,11 +197,7 @@ def write_perf_report(
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     atomic_write_text(out_dir / "summary.csv", buf.getvalue())
     first = summaries[0].settings if summaries else None
-    warnings = [w for s in summaries for w in s.warnings] + [
-        f"{s.level}: the client was the bottleneck ({'; '.join(s.client.reasons)})"
-        for s in summaries
-        if s.client.bottleneck
-    ]
+    warnings = [f"{s.level}: {w}" for s in summaries for w in s.warnings]
     md = [
         f"# Perf report: {out_dir.name}",
         "",

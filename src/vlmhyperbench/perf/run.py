@@ -6,20 +6,29 @@ differences, scores answers when the workload has references (correct goodput), 
 when the server reports prompt tokens served from a cache, and can attach the results to
 an experiment run (``attach: runs/<experiment>/<run>``) so the comparison report shows
 speed beside accuracy.
+
+Workloads (the first one given): a dataset, synthetic pages, text prompts; else, when
+attached, the run's own requests (rebuilt from its ``run_spec.json`` by the functions its
+infer stage uses: same prompts, JSON schemas, generation settings and image bytes); else the
+shipped demo dataset's OCR pages.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
-from ..core import ConfigError, Sample
+from .._paths import demo_dataset_path
+from ..backends.openai import OpenAIBackend
+from ..core import ConfigError, MissingDependency, RunDir, Sample, SourceLocation
 from ..core.secrets import secret_from_env
+from ._config import PerfConfig
 from ._records import LevelSettings, LevelSummary, PerfRequestRecord
 from .report import write_level, write_perf_report
 from .runner import PerfRequest, RequestSource, level_name, run_level, summarize
@@ -27,10 +36,14 @@ from .workloads import (
     WorkloadItem,
     bust,
     dataset_workload,
+    sample_workload,
     synthetic_workload,
     text_workload,
     with_output_lengths,
 )
+
+if TYPE_CHECKING:
+    from ..orchestrator import PlannedRun
 
 __all__ = ["PerfConfig", "run_perf"]
 
@@ -40,56 +53,67 @@ Progress = Callable[[str, int, int | None], None]
 """``(level, finished requests, total or None)`` after each request."""
 
 
-class PerfConfig(BaseModel):
-    """Everything ``vlmhb perf`` is asked (CLI flags or a YAML file)."""
+def _attached_run(run_dir: Path) -> PlannedRun:
+    """The run as its own stages rebuild it from ``run_spec.json``: spec, backend, samples."""
+    from ..orchestrator.runner import planned_from_run_dir
 
-    model_config = ConfigDict(extra="forbid")
-
-    url: str
-    model: str
-    api_key_env: str | None = None
-    dataset: Path | None = None
-    task: str | None = None
-    limit: int | None = Field(default=None, ge=1)
-    dpi: list[int] = Field(default_factory=list)
-    widths: list[int] = Field(default_factory=list)
-    text_words: int | None = Field(default=None, ge=1)
-    question: str = "Transcribe all text on the page."
-    pages_per_size: int = Field(default=8, ge=1)
-    concurrency: list[int] = Field(default_factory=list)
-    rate: list[float] = Field(default_factory=list)
-    burstiness: float = Field(default=1.0, gt=0)
-    max_concurrency: int | None = Field(default=None, ge=1)
-    num_requests: int | None = Field(default=None, ge=1)
-    duration_s: float | None = Field(default=None, gt=0)
-    warmup: int = Field(default=0, ge=0)
-    max_tokens: int | None = Field(default=None, ge=1)
-    output_range: tuple[int, int] | None = None
-    ignore_eos: bool = False
-    timeout_s: float = Field(default=300.0, gt=0)
-    seed: int = 0
-    cache_bust: bool = False
-    slo: dict[Literal["ttft_s", "tpot_s", "e2e_s"], float] = Field(default_factory=dict)
-    correct_metric: str = "anls"
-    correct_threshold: float = 0.5
-    out: Path = Path("perf")
-    attach: Path | None = None
-    """A run folder: results go to ``<run>/perf`` and its experiment's comparison shows them."""
+    return planned_from_run_dir(RunDir(run_dir), stage="infer")
 
 
-def _workload(cfg: PerfConfig) -> list[WorkloadItem]:
+def _with_endpoint(cfg: PerfConfig, run: PlannedRun | None) -> PerfConfig:
+    """``cfg`` with url and model, taken from the attached run's openai backend when not given."""
+    if run is not None and isinstance(run.backend, OpenAIBackend):
+        b = run.backend
+        cfg = cfg.model_copy(
+            update={
+                "url": cfg.url or b.base_url,
+                "model": cfg.model or b.model,
+                "api_key_env": cfg.api_key_env or b.api_key_env,
+            }
+        )
+    for key in ("url", "model"):
+        if getattr(cfg, key) is None:
+            raise ConfigError(
+                f"no {key} given (--{key}, or {key}: in the --config file)",
+                location=SourceLocation(key=f"--{key}"),
+                hint="e.g. --url http://localhost:8000/v1 --model Qwen/Qwen2.5-VL-7B-Instruct"
+                + ("" if run is None else f" (run {run.spec.run_id} did not use the openai backend)"),
+            )
+    return cfg
+
+
+def _workload(cfg: PerfConfig, run: PlannedRun | None) -> tuple[list[WorkloadItem], str]:
+    """The requests of ``cfg``'s workload and a description of it."""
+    assert cfg.url is not None and cfg.model is not None
+    builder = OpenAIBackend(base_url=cfg.url, model=cfg.model)
     if cfg.dataset is not None:
-        items = dataset_workload(cfg.dataset, task=cfg.task, limit=cfg.limit, seed=cfg.seed)
+        items = dataset_workload(cfg.dataset, task=cfg.task, limit=cfg.limit, seed=cfg.seed, builder=builder)
+        described = f"dataset {cfg.dataset.name}" + (f" ({cfg.task})" if cfg.task else "")
     elif cfg.dpi or cfg.widths:
         items = synthetic_workload(
             dpis=cfg.dpi, widths=cfg.widths, n=cfg.pages_per_size, question=cfg.question, seed=cfg.seed
         )
+        described = "synthetic pages " + ", ".join(
+            [*(f"{d} dpi" for d in cfg.dpi), *(f"{w} px" for w in cfg.widths)]
+        )
     elif cfg.text_words:
         items = text_workload(n=cfg.limit or 64, words=cfg.text_words, seed=cfg.seed)
+        described = f"text {cfg.text_words} words"
+    elif run is not None:
+        # The run's own requests: its prompts, schemas, generation settings and image encoding.
+        samples = list(run.samples)
+        random.Random(cfg.seed).shuffle(samples)
+        run_builder = run.backend if isinstance(run.backend, OpenAIBackend) else builder
+        items = sample_workload(run.spec, samples[: cfg.limit or len(samples)], run_builder)
+        described = f"run {run.spec.experiment}/{run.spec.run_id} ({run.spec.task})"
     else:
-        raise ConfigError("no workload given", hint="use --dataset DIR, --dpi 100,200, or --text-words N")
+        task = cfg.task or "ocr"
+        items = dataset_workload(
+            demo_dataset_path(), task=task, limit=cfg.limit, seed=cfg.seed, builder=builder
+        )
+        described = f"demo dataset ({task})"
     low, high = cfg.output_range or (None, None)
-    return with_output_lengths(
+    items = with_output_lengths(
         items,
         fixed=cfg.max_tokens if not cfg.output_range else None,
         low=low,
@@ -97,6 +121,17 @@ def _workload(cfg: PerfConfig) -> list[WorkloadItem]:
         ignore_eos=cfg.ignore_eos,
         seed=cfg.seed,
     )
+    return items, described
+
+
+def _require_prometheus() -> None:
+    try:
+        importlib.import_module("prometheus_client.parser")
+    except ImportError:
+        raise MissingDependency(
+            "vlmhb perf reads the server's Prometheus /metrics and needs prometheus-client",
+            hint="pip install 'vlmhyperbench[serve]'",
+        ) from None
 
 
 def _scrape(url: str) -> dict[str, float]:
@@ -133,31 +168,29 @@ def _score(records: list[PerfRequestRecord], items: list[WorkloadItem], cfg: Per
 
 
 def run_perf(cfg: PerfConfig, progress: Progress | None = None) -> list[LevelSummary]:
-    """Run every level of ``cfg``, write the files, return the summaries."""
+    """Run every level of ``cfg``, write the files, return the summaries.
+
+    Raises:
+        ConfigError: No load level or no endpoint is given, or the workload cannot be built.
+        MissingDependency: prometheus-client (the ``serve`` extra) is not installed.
+    """
     from ._client import run
 
-    items = _workload(cfg)
+    levels = _levels(cfg)
+    own_workload = cfg.dataset is not None or cfg.dpi or cfg.widths or cfg.text_words
+    needs_run = cfg.attach is not None and (not own_workload or cfg.url is None or cfg.model is None)
+    attached = _attached_run(cfg.attach) if needs_run and cfg.attach is not None else None
+    cfg = _with_endpoint(cfg, attached)
+    assert cfg.url is not None and cfg.model is not None
+    _require_prometheus()
+    items, described = _workload(cfg, attached)
     headers = {}
     if cfg.api_key_env:
         headers["Authorization"] = f"Bearer {secret_from_env(cfg.api_key_env).get_secret_value()}"
-    base = LevelSettings(
-        mode="closed",
-        num_requests=cfg.num_requests,
-        duration_s=cfg.duration_s,
-        warmup_requests=cfg.warmup,
-        timeout_s=cfg.timeout_s,
-        seed=cfg.seed,
-        burstiness=cfg.burstiness,
-        max_concurrency=cfg.max_concurrency,
-        workload=_describe(cfg),
-    )
-    levels = [base.model_copy(update={"concurrency": c}) for c in cfg.concurrency]
-    levels += [base.model_copy(update={"mode": "open", "rate": r}) for r in cfg.rate]
-    if not levels:
-        raise ConfigError("no load level given", hint="use --concurrency 1,8,32 or --rate 1,2,4")
     out = cfg.attach / "perf" if cfg.attach else cfg.out
     summaries, all_records = [], {}
-    for index, settings in enumerate(levels, start=1):
+    for index, level in enumerate(levels, start=1):
+        settings = level.model_copy(update={"workload": described})
         requests = _requests(items, cfg, settings, index)
         before = _scrape(cfg.url)
         total = settings.num_requests + settings.warmup_requests if settings.num_requests else None
@@ -183,7 +216,7 @@ def run_perf(cfg: PerfConfig, progress: Progress | None = None) -> list[LevelSum
         cached = sum(r.cached_tokens or 0 for r in records)
         if cached:
             summary.warnings.append(
-                f"{summary.level}: the server reports {cached} prompt tokens served from its "
+                f"the server reports {cached} prompt tokens served from its "
                 "cache" + ("" if cfg.cache_bust else "; rerun with --cache-bust")
             )
         write_level(out, records, summary)
@@ -191,6 +224,24 @@ def run_perf(cfg: PerfConfig, progress: Progress | None = None) -> list[LevelSum
         all_records[summary.level] = records
     write_perf_report(out, summaries, all_records)
     return summaries
+
+
+def _levels(cfg: PerfConfig) -> list[LevelSettings]:
+    base = LevelSettings(
+        mode="closed",
+        num_requests=cfg.num_requests,
+        duration_s=cfg.duration_s,
+        warmup_requests=cfg.warmup,
+        timeout_s=cfg.timeout_s,
+        seed=cfg.seed,
+        burstiness=cfg.burstiness,
+        max_concurrency=cfg.max_concurrency,
+    )
+    levels = [base.model_copy(update={"concurrency": c}) for c in cfg.concurrency]
+    levels += [base.model_copy(update={"mode": "open", "rate": r}) for r in cfg.rate]
+    if not levels:
+        raise ConfigError("no load level given", hint="use --concurrency 1,8,32 or --rate 1,2,4")
+    return levels
 
 
 def _requests(
@@ -210,13 +261,3 @@ def _requests(
     return [
         body(bust(items[i % len(items)], f"{cfg.seed}-{level}-{i}", level * 65536 + i)) for i in range(total)
     ]
-
-
-def _describe(cfg: PerfConfig) -> str:
-    if cfg.dataset is not None:
-        return f"dataset {cfg.dataset.name}" + (f" ({cfg.task})" if cfg.task else "")
-    if cfg.dpi or cfg.widths:
-        return "synthetic pages " + ", ".join(
-            [*(f"{d} dpi" for d in cfg.dpi), *(f"{w} px" for w in cfg.widths)]
-        )
-    return f"text {cfg.text_words} words"

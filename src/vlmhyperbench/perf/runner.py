@@ -12,9 +12,10 @@ first), or a callable ``i -> body`` (for sampled lengths or cache busting). Each
 ``model``, ``stream: true``, ``stream_options.include_usage`` and, when the settings give
 ``max_tokens`` and the body has none, ``max_tokens``; bodies are JSON-encoded once and reused.
 
-Definitions (also in each record's field docs): ``t_send`` just before the request is written;
-TTFT = first content event − t_send; E2E = last content event − t_send; ITL = gaps between
-content events, a chunk of k tokens giving k gaps of gap/k; TPOT = (E2E − TTFT)/(tokens − 1).
+Definitions (`vlmhyperbench.core.timing`, shared with the backends and ``vlmhb serve``):
+``t_send`` just before the request is written; TTFT = first content event − t_send; E2E = last
+event ([DONE] included) − t_send; ITL = gaps between content events, a chunk of k tokens giving
+k gaps of gap/k; TPOT = (E2E − TTFT)/(tokens − 1).
 Failures (HTTP ≥ 400, timeout, connection, dropped stream, malformed SSE, no output) are
 records with ``error_kind``; they count in ``failures`` and never stop the level.
 

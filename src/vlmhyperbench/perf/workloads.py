@@ -1,6 +1,7 @@
-"""What ``vlmhb perf`` sends: document pages from a dataset, synthetic pages, or text.
+"""What ``vlmhb perf`` sends: a run's requests, document pages from a dataset, synthetic pages, or text.
 
-A workload is a list of `WorkloadItem`: the chat-completions body (without ``model``,
+Dataset samples become the bodies a run sends (`sample_workload`: the run's own prompt and
+body builders, not a copy of them). A workload is a list of `WorkloadItem`: the chat-completions body (without ``model``,
 ``stream``, ``max_tokens``, set per level) and what is known about it (sample id,
 references for correctness, image pixels). Synthetic pages are A4 text pages rendered
 at a chosen DPI (or pixel width), so a sweep over DPIs sweeps image tokens. With
@@ -13,18 +14,23 @@ from __future__ import annotations
 import base64
 import io
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..core import ConfigError
+from ..core import ConfigError, DatasetSpec, PluginRef, PromptSpec, RunSpec, Sample
+
+if TYPE_CHECKING:
+    from ..backends.openai import OpenAIBackend
 
 __all__ = [
     "WorkloadItem",
     "bust",
     "dataset_workload",
+    "sample_workload",
     "synthetic_workload",
     "text_workload",
     "with_output_lengths",
@@ -51,7 +57,7 @@ class WorkloadItem:
     references: tuple[str, ...] = ()
     image_pixels: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    """Extra body fields (``ignore_eos``, ``min_tokens``, ``max_tokens`` per request)."""
+    """The body's other fields (``max_tokens``, ``temperature``, ``response_format``, ``ignore_eos``...)."""
 
 
 def _data_url(image: Image.Image, fmt: str = "PNG") -> str:
@@ -150,36 +156,71 @@ def text_workload(*, n: int, words: int, seed: int = 0) -> list[WorkloadItem]:
     return out
 
 
+def sample_workload(spec: RunSpec, samples: Sequence[Sample], builder: OpenAIBackend) -> list[WorkloadItem]:
+    """What a run of ``spec`` sends for ``samples``, through the functions the run uses.
+
+    The infer stage's `build_requests` resolves the prompts (and JSON schemas, generation
+    settings); the ``openai`` backend's `OpenAIBackend.build_body` makes the body, images as
+    the data URLs it sends. ``model`` and the stream settings are left out: perf sets them
+    per level.
+    """
+    from ..stages.infer import build_requests
+
+    out = []
+    for sample, (request, _) in zip(samples, build_requests(spec, samples)):
+        body = builder.build_body(request)
+        for key in ("model", "stream", "stream_options"):
+            body.pop(key, None)
+        messages = body.pop("messages")
+        out.append(WorkloadItem(messages, sample.id, sample.answers, _pixels(sample.images), body))
+    return out
+
+
+def _pixels(paths: Sequence[Path]) -> int:
+    total = 0
+    for path in paths:
+        with Image.open(path) as img:  # reads the header only
+            total += img.width * img.height
+    return total
+
+
 def dataset_workload(
     root: Path,
     *,
     task: str | None = None,
     limit: int | None = None,
     seed: int = 0,
+    builder: OpenAIBackend,
 ) -> list[WorkloadItem]:
-    """The samples of a registered dataset: page images with their questions and answers."""
+    """The samples of a dataset, as a run with the default prompts and settings would send them.
+
+    Samples are shuffled with ``seed`` and cut to ``limit``; each task's samples get that
+    task's default prompt (the sample's question where it has one).
+    """
     from ..datasets import load_dataset
-    from ..tasks import tasks
 
     data = load_dataset(root)
     samples = [s for s in data.samples if task is None or s.task == task]
     if not samples:
         raise ConfigError(f"no samples{f' of task {task!r}' if task else ''} in {root}")
     random.Random(seed).shuffle(samples)
-    out = []
-    for sample in samples[: limit or len(samples)]:
-        images, pixels = [], 0
-        for path in sample.images:
-            with Image.open(path) as img:
-                pixels += img.width * img.height
-                images.append(_data_url(img.copy(), img.format or "PNG"))
-        question = sample.question or tasks.get(sample.task).description
-        out.append(
-            WorkloadItem(
-                _user(question, images), sample_id=sample.id, references=sample.answers, image_pixels=pixels
-            )
+    samples = samples[: limit or len(samples)]
+    items: dict[str, WorkloadItem] = {}
+    for name in dict.fromkeys(s.task for s in samples):
+        spec = RunSpec(
+            experiment="perf",
+            run_id="perf",
+            task=name,
+            dataset=DatasetSpec(path=str(data.root), layout=data.layout, fingerprint=data.fingerprint),
+            backend=PluginRef(name="openai", options={"base_url": builder.base_url, "model": builder.model}),
+            model=builder.model,
+            prompts=PromptSpec(),
+            metrics=[],
+            aggregators=[],
         )
-    return out
+        of_task = [s for s in samples if s.task == name]
+        items.update((item.sample_id or "", item) for item in sample_workload(spec, of_task, builder))
+    return [items[s.id] for s in samples]
 
 
 def with_output_lengths(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..backends import GenerationResult
 from ..core import GenerationParams
 from ..core.json_schema import UnsupportedSchema, schema_model
+from ..core.timing import request_timing
 
 __all__ = [
     "BadRequest",
@@ -204,7 +205,8 @@ class Performance(BaseModel):
     """What the wrapper measured for one request; seconds and bytes.
 
     The wrapper times `ModelBackend.generate_stream` itself: latency from the call to
-    the final result, TTFT to the first non-empty text delta. GPU figures come from the
+    the final result, TTFT to the first non-empty text delta; TPOT and decode speed follow
+    the project's one definition (`vlmhyperbench.core.timing`). GPU figures come from the
     backend (torch's peak allocation, reset per batch) and the watchdog (NVML).
     """
 
@@ -254,12 +256,12 @@ class Performance(BaseModel):
         n = result.usage.completion_tokens if result.usage.completion_tokens is not None else deltas
         if deltas <= 1 and result.timings is not None and result.timings.ttft_s is not None:
             ttft = result.timings.ttft_s  # the answer came in one piece: only the backend saw its first token
-        decode = latency - ttft if ttft is not None else 0.0
+        timing = request_timing(t_send=0.0, t_first_content=ttft, t_end=latency, output_tokens=n)
         return cls(
             latency_s=latency,
             ttft_s=ttft,
-            tpot_s=decode / (n - 1) if ttft is not None and n > 1 else None,
-            output_tokens_per_s=(n - 1) / decode if ttft is not None and n > 1 and decode > 0 else None,
+            tpot_s=timing.tpot_s,
+            output_tokens_per_s=timing.output_tokens_per_s,
             prompt_tokens=result.usage.prompt_tokens,
             completion_tokens=n,
             image_tokens=extra.get("image_tokens"),
