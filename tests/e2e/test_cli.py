@@ -210,3 +210,99 @@ def test_stages_run_from_the_run_folder_alone(
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["stages"]["evaluate"]["status"] == "failed"
     assert "is not the one this run was planned with" in manifest["stages"]["evaluate"]["error"]
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command of ``vlmhb``, as the arguments that reach it."""
+    import typer.main
+
+    from vlmhyperbench.cli.main import app
+
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+def test_help_names_value_types_not_python_types_and_shows_no_rst_or_lost_brackets() -> None:
+    import re
+
+    from typer.testing import CliRunner
+
+    from vlmhyperbench.cli.main import app
+
+    runner = CliRunner()
+    pages = {}
+    for path in _command_paths():
+        done = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+        assert done.exit_code == 0, (path, done.output)
+        page = done.output
+        assert not re.search(r"<(bool|str|int|float|path|list\[)[^>]*>", page, re.IGNORECASE), (path, page)
+        assert "``" not in page, (path, page)
+        pages[" ".join(path)] = page
+    assert len(pages) > 20
+    run_fresh = next(line for line in pages["run"].splitlines() if "--fresh" in line)
+    assert re.search(r"--fresh\s+Start the runs again", run_fresh)  # a flag shows no type
+    assert re.search(r"--output-dir\s+-o\s+PATH\s", pages["run"])
+    assert re.search(r"--jobs\s+-j\s+INTEGER", pages["run"])
+    assert "cer,anls[threshold=0.4],exact_match" in pages["evaluate"]  # not eaten as markup
+    assert "(VLMHB_INSTALL=1)" in pages["stage"]
+
+
+def test_dash_m_means_model_everywhere_never_metrics(tiny_dataset: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vlmhyperbench.cli.main import app
+
+    runner = CliRunner()
+    assert "-m" in runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "120"}).output
+    assert " -m " not in runner.invoke(app, ["evaluate", "--help"], env={"COLUMNS": "120"}).output
+    answers = tmp_path / "a.jsonl"
+    answers.write_text('{"sample_id": "s-002", "answer": "Петр"}\n', "utf-8")
+    args = ["evaluate", "-d", str(tiny_dataset), "-a", str(answers), "--out", str(tmp_path / "o")]
+    done = runner.invoke(app, [*args, "-m", "anls"])
+    assert done.exit_code == 2 and "No such option: -m" in done.output
+    assert runner.invoke(app, [*args, "--metrics", "anls"]).exit_code == 0
+
+
+def _rows(table: str) -> list[str]:
+    """The first cell of each line of a Rich table."""
+    return [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
+
+
+def test_registry_tables_keep_names_whole_at_80_columns() -> None:
+    from vlmhyperbench.config import load_catalogue
+    from vlmhyperbench.metrics import metrics
+
+    out = run_vlmhb("metrics", "list", env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "…" not in out
+    assert {entry.name for entry in metrics} <= set(_rows(out))
+    assert "structural_fidelity" in _rows(out) and "output_tokens_per_s" in _rows(out)
+    out = run_vlmhb("models", "list", env={"COLUMNS": "80"}).stdout
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= 80
+    assert set(load_catalogue([])) <= set(_rows(out))
+
+
+def test_run_summary_keeps_run_names_whole_at_80_columns(
+    openai_server: ScriptedOpenAIServer, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    import yaml
+
+    openai_server.answers = {"s-001": "ИВАНОВ", "s-002": "ПЁТР", "s-003": "7707083893"}
+    cfg = write_experiment(tmp_path / "e.yaml", tiny_dataset, base_url=openai_server.url)
+    config = yaml.safe_load(cfg.read_text("utf-8"))
+    long_name = "vqa-scripted-vlm-on-the-tiny-dataset-r1"
+    config["runs"][0]["name"] = long_name
+    cfg.write_text(yaml.safe_dump(config), "utf-8")
+    done = run_vlmhb("run", str(cfg), env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert long_name in _rows(done.stdout) and "…" not in done.stdout
+    folder = "".join(line.split("│")[5].strip() for line in done.stdout.splitlines() if line.startswith("│"))
+    assert folder.endswith(f"exp/{long_name}")  # folded over lines, never cut
+    assert f"comparison: {tmp_path / 'runs' / 'exp' / 'comparison.html'}\n" in done.stdout

@@ -46,4 +46,6 @@ def test_demo_experiment_produces_reports_and_comparison(tmp_path: Path) -> None
     assert "seeded percentile bootstrap" in report_md
     html = (root / "ocr-tesseract-rus-eng" / "report" / "report.html").read_text("utf-8")
     assert not re.search(r"<(script|link)\b[^>]*\b(src|href)=[\"']?(https?:)?//", html), "external resource"
-    assert html.count("<script") >= 2  # plotly.js inlined, figures drawn
+    assert html.count("<script") >= 2  # plotly.js loaded from beside the page, figures drawn
+    assert re.search(r'<script src="(plotly-[\d.]+\.min\.js)"', html)
+    assert list((root / "ocr-tesseract-rus-eng" / "report").glob("plotly-*.min.js"))

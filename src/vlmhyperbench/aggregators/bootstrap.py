@@ -11,7 +11,10 @@ d = a − b; the difference of means with its bootstrap interval, and a two-side
 sign-flip permutation p-value: the share of sign assignments whose mean difference is
 at least as far from 0 as the observed one — all 2^n of them when that is no more than
 the resample count (an exact test), otherwise random ones with the +1 correction of
-Phipson & Smyth 2010 so it is never 0.
+Phipson & Smyth 2010 so it is never 0. With m non-zero differences no data can give a
+p-value below 2 / 2^m (only the two all-same-sign assignments are as extreme as the
+most lopsided data), so with m ≤ 5 p < 0.05 is out of reach: `PairedResult.min_p_value`
+says so, and a report must not read "no significant difference" into it.
 """
 
 from __future__ import annotations
@@ -88,6 +91,11 @@ class PairedResult:
     difference: float
     ci: tuple[float, float] | None
     p_value: float | None
+    n_nonzero: int = 0
+    """Pairs whose scores differ; the others carry no sign to flip."""
+    min_p_value: float | None = None
+    """The smallest p-value the test could give with this many differing pairs (and
+    resamples): 2 / 2^n_nonzero, and at least 1 / (resamples + 1) when sampled."""
 
 
 def paired_test(
@@ -102,12 +110,15 @@ def paired_test(
         return PairedResult(0, nan, nan, nan, None, None)
     observed = float(d.mean())
     ci = bootstrap_mean_ci(d, resamples=resamples, confidence=confidence, rng=rng)
-    if n < 2 or not np.any(d):
-        return PairedResult(n, float(x.mean()), float(y.mean()), observed, ci, 1.0 if n >= 2 else None)
+    nonzero = int(np.count_nonzero(d))
+    floor = 2.0 ** (1 - nonzero)  # 2 / 2^m without overflow for large m
+    if n < 2 or not nonzero:
+        p = 1.0 if n >= 2 else None
+        return PairedResult(n, float(x.mean()), float(y.mean()), observed, ci, p, nonzero, p)
     if 2**n <= resamples:  # few samples: enumerate every sign assignment, an exact test
         signs = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1) * 2 - 1
         extreme = int(np.sum(np.abs((signs * d).mean(axis=1)) >= abs(observed) - 1e-12))
-        return PairedResult(n, float(x.mean()), float(y.mean()), observed, ci, extreme / 2**n)
+        return PairedResult(n, float(x.mean()), float(y.mean()), observed, ci, extreme / 2**n, nonzero, floor)
     extreme = 0
     done = 0
     per_chunk = max(1, _CHUNK // n)
@@ -118,4 +129,5 @@ def paired_test(
         extreme += int(np.sum(np.abs(means) >= abs(observed) - 1e-12))
         done += size
     p_value = (extreme + 1) / (resamples + 1)
-    return PairedResult(n, float(x.mean()), float(y.mean()), observed, ci, p_value)
+    min_p = max(floor, 1 / (resamples + 1))
+    return PairedResult(n, float(x.mean()), float(y.mean()), observed, ci, p_value, nonzero, min_p)

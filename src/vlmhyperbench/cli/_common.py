@@ -1,4 +1,4 @@
-"""What every command shares: console, error printing, logging, progress display."""
+"""What every command shares: console, error printing, logging, progress display, tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import functools
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import typer
@@ -22,12 +22,15 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
+from rich.text import Text
 from typing_extensions import Self
 
 from ..core import UserError
 from ..core.events import Event
+from ._help import help_text
 
-__all__ = ["EventProgress", "console", "err_console", "friendly_errors", "setup_logging"]
+__all__ = ["EventProgress", "console", "err_console", "friendly_errors", "name_table", "setup_logging"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -66,6 +69,29 @@ def _sigterm_interrupts() -> None:
     """Make ``kill`` stop a command like Ctrl-C does, so engines and files are closed cleanly."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def name_table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[str | Text]], whole: int = 1
+) -> Table:
+    """A table whose first ``whole`` columns (names) are never cut; the others fold to fit.
+
+    A plain string cell is shown literally (no Rich markup), its ````x```` in bold; pass a
+    `Text` to style a cell.
+    """
+    body = [
+        [Text.from_markup(help_text(c, True) or "") if isinstance(c, str) else c for c in row] for row in rows
+    ]
+    table = Table(title=title, title_justify="left")
+    for i, column in enumerate(columns):
+        if i < whole:
+            width = max([len(column), *(row[i].cell_len for row in body)])
+            table.add_column(column, no_wrap=True, min_width=width)
+        else:
+            table.add_column(column, overflow="fold")
+    for row in body:
+        table.add_row(*row)
+    return table
 
 
 def setup_logging(verbose: bool) -> None:

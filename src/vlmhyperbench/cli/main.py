@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from ._help import HelpGroup
 from .evaluate import evaluate, report
 from .perf import perf
 from .registries import datasets_app, executors_app, metrics_app, models_app, packages_app, tasks_app
@@ -20,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    cls=HelpGroup,
 )
 app.command()(run)
 app.command()(infer)

@@ -1,4 +1,7 @@
-"""``vlmhb models|metrics|tasks|executors|packages list``, ``executors cache|prune``, ``datasets ...``."""
+"""``vlmhb models|metrics|tasks|executors|packages list``, ``executors cache|prune``, ``datasets ...``.
+
+Names in these tables are never cut; long descriptions fold (`name_table`).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from ..config import load_catalogue
 from ..datasets import dataset_loaders, load_dataset
 from ..metrics import metrics
 from ..tasks import tasks
-from ._common import console, friendly_errors
+from ._common import console, friendly_errors, name_table
 
 __all__ = ["datasets_app", "executors_app", "metrics_app", "models_app", "packages_app", "tasks_app"]
 
@@ -36,56 +39,42 @@ def models_list(
     ),
 ) -> None:
     """Registered backends and catalogue entries."""
-    table = Table(title="backends", title_justify="left")
-    for column in ("name", "version", "from"):
-        table.add_column(column)
-    for entry in backends:
-        table.add_row(entry.name, entry.version or "", entry.origin)
-    console.print(table)
-    table = Table(title="model catalogue", title_justify="left")
-    for column in ("name", "backend", "model id", "description"):
-        table.add_column(column)
-    for item in load_catalogue(list(catalogue or [])).values():
-        table.add_row(item.name, item.backend, item.model_id or "", item.description)
-    console.print(table)
+    rows = [(entry.name, entry.version or "", entry.origin) for entry in backends]
+    console.print(name_table("backends", ("name", "version", "from"), rows, whole=2))
+    entries = [
+        (item.name, item.backend, item.model_id or "", item.description)
+        for item in load_catalogue(list(catalogue or [])).values()
+    ]
+    columns = ("name", "backend", "model id", "description")
+    console.print(name_table("model catalogue", columns, entries, whole=2))
 
 
 @metrics_app.command("list")
 @friendly_errors
 def metrics_list() -> None:
     """Registered metrics (name@version) and aggregators."""
-    table = Table(title="metrics", title_justify="left")
-    for column in ("name", "version", "better", "options", "description"):
-        table.add_column(column)
-    for entry in metrics:
-        cls = entry.obj
-        options = ", ".join(f"{k}={f.default!r}" for k, f in cls.model_fields.items())
-        table.add_row(
+    rows = [
+        (
             entry.name,
             entry.version or "",
-            "higher" if cls.higher_is_better else "lower",
-            options,
+            "higher" if entry.obj.higher_is_better else "lower",
+            ", ".join(f"{k}={f.default!r}" for k, f in entry.obj.model_fields.items()),
             entry.description,
         )
-    console.print(table)
-    table = Table(title="aggregators", title_justify="left")
-    table.add_column("name")
-    table.add_column("description")
-    for aggregator in aggregators:
-        table.add_row(aggregator.name, aggregator.description)
-    console.print(table)
+        for entry in metrics
+    ]
+    columns = ("name", "version", "better", "options", "description")
+    console.print(name_table("metrics", columns, rows, whole=3))
+    named = [(aggregator.name, aggregator.description) for aggregator in aggregators]
+    console.print(name_table("aggregators", ("name", "description"), named))
 
 
 @tasks_app.command("list")
 @friendly_errors
 def tasks_list() -> None:
     """Registered tasks with their default metrics."""
-    table = Table(title="tasks", title_justify="left")
-    for column in ("name", "default metrics", "description"):
-        table.add_column(column)
-    for entry in tasks:
-        table.add_row(entry.name, ", ".join(entry.obj.default_metrics), entry.description)
-    console.print(table)
+    rows = [(entry.name, ", ".join(entry.obj.default_metrics), entry.description) for entry in tasks]
+    console.print(name_table("tasks", ("name", "default metrics", "description"), rows))
 
 
 @datasets_app.command("list")
@@ -94,12 +83,8 @@ def datasets_list() -> None:
     """Dataset layouts (loaders) and the shipped demo dataset."""
     from .._paths import demo_dataset_path
 
-    table = Table(title="dataset layouts", title_justify="left")
-    for column in ("name", "annotation file", "description"):
-        table.add_column(column)
-    for entry in dataset_loaders:
-        table.add_row(entry.name, entry.obj.annotation_name, entry.description)
-    console.print(table)
+    rows = [(entry.name, entry.obj.annotation_name, entry.description) for entry in dataset_loaders]
+    console.print(name_table("dataset layouts", ("name", "annotation file", "description"), rows, whole=2))
     console.print(f"demo dataset: {demo_dataset_path()}")
 
 
@@ -148,13 +133,9 @@ def executors_list() -> None:
     """Executors: where a run's stages can execute (``executor.kind``)."""
     from ..envs import executors
 
-    table = Table(title="executors", title_justify="left")
-    for column in ("name", "origin", "description"):
-        table.add_column(column)
-    table.add_row("inline", "(built in)", "in the orchestrator's own process: no isolation (debugging)")
-    for entry in executors:
-        table.add_row(entry.name, entry.origin, entry.description)
-    console.print(table)
+    rows = [("inline", "(built in)", "in the orchestrator's own process: no isolation (debugging)")]
+    rows += [(entry.name, entry.origin, entry.description) for entry in executors]
+    console.print(name_table("executors", ("name", "origin", "description"), rows))
 
 
 def _ago(seconds: float) -> str:
@@ -176,12 +157,9 @@ def executors_cache() -> None:
     from ..envs.cache import cache_folders, cached_items
 
     console.print(f"cache folder: {cache_dir()} (set VLMHB_CACHE_DIR to move it)")
-    table = Table(title="environments and wheels (vlmhb executors prune)", title_justify="left")
-    for column in ("kind", "id", "size", "last used", "state", "installs"):
-        table.add_column(column)
     now = time.time()
-    for item in cached_items():
-        table.add_row(
+    rows = [
+        (
             item.kind,
             item.path.name,
             decimal(item.size_bytes),
@@ -189,7 +167,10 @@ def executors_cache() -> None:
             "ready" if item.complete else "unfinished",
             " ".join(item.requirements[1:]) or ("(the project only)" if item.kind == "venv" else ""),
         )
-    console.print(table)
+        for item in cached_items()
+    ]
+    columns = ("kind", "id", "size", "last used", "state", "installs")
+    console.print(name_table("environments and wheels (vlmhb executors prune)", columns, rows, whole=2))
     folders = cache_folders()
     table = Table(title="folders", title_justify="left")
     table.add_column("folder")
@@ -240,10 +221,8 @@ def packages_list(
 
     mode = run_mode or run_mode_from_env()
     registry = PackageRegistry.load(folder or [Path("packages")], mode)
-    table = Table(title=f"packages ({mode})", title_justify="left")
-    for column in ("name", "installs", "description"):
-        table.add_column(column)
-    for definition in registry:
-        item = registry.install_item(definition.name)
-        table.add_row(definition.name, " ".join(item.args()), definition.description)
-    console.print(table)
+    rows = [
+        (definition.name, " ".join(registry.install_item(definition.name).args()), definition.description)
+        for definition in registry
+    ]
+    console.print(name_table(f"packages ({mode})", ("name", "installs", "description"), rows))

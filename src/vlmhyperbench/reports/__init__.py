@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core import RunDir
+from ..core import Manifest, RunDir
 from ._build import build_run_report
 from ._model import REPORT_SCHEMA_VERSION, ReportWriter, RunReport, report_writers
 from ._stats import Distribution, Performance, distribution, percentile
@@ -41,12 +41,15 @@ logger = logging.getLogger(__name__)
 DEFAULT_FORMATS = ("md", "json", "html")
 
 
-def write_run_report(run_dir: RunDir, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+def write_run_report(
+    run_dir: RunDir, formats: Sequence[str] = DEFAULT_FORMATS, *, manifest: Manifest | None = None
+) -> list[Path]:
     """Build the run's report and write it in each format into ``run_dir.report_dir``.
 
     Args:
         run_dir: The run directory; missing answers or metrics are reported, not fatal.
         formats: Registered writer names, e.g. ``("md", "json", "html")``.
+        manifest: The run's record to describe instead of ``manifest.json``.
 
     Returns:
         The written files, in the order of ``formats``.
@@ -58,7 +61,7 @@ def write_run_report(run_dir: RunDir, formats: Sequence[str] = DEFAULT_FORMATS) 
     if isinstance(formats, str):
         formats = (formats,)
     writers = [report_writers.get(name) for name in formats]
-    report = build_run_report(run_dir)
+    report = build_run_report(run_dir, manifest=manifest)
     paths = [writer().write(report, run_dir.report_dir) for writer in writers]
     logger.info(
         "wrote %s report of run %s: %s", "/".join(formats), report.run_id, ", ".join(p.name for p in paths)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import time
@@ -24,6 +23,7 @@ from ..core import (
     SampleScoreRecord,
     StatisticsSpec,
     UserError,
+    read_json_model,
     read_jsonl_models,
 )
 from ._model import (
@@ -173,18 +173,27 @@ def _stages(manifest: Manifest | None) -> dict[str, StageTiming]:
     }
 
 
-def _perf_levels(run_dir: RunDir) -> list[dict[str, Any]]:
-    """Summaries of perf levels attached with ``vlmhb perf --attach`` (read as plain JSON)."""
+def _perf_levels(run_dir: RunDir, missing: list[str]) -> list[dict[str, Any]]:
+    """Level summaries attached with ``vlmhb perf --attach``, each validated as a `LevelSummary`.
+
+    A malformed ``perf/<level>/summary.json`` is left out and named in ``missing``, with
+    the key at fault.
+    """
+    from ..perf import LevelSummary  # perf builds on reports: imported only when used
+
     levels = []
     for path in sorted((run_dir.root / "perf").glob("*/summary.json")):
         try:
-            levels.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as exc:
-            logger.warning("ignoring %s: %s", path, exc)
+            levels.append(read_json_model(path, LevelSummary).model_dump(mode="json"))
+        except (UserError, OSError) as exc:
+            logger.warning("leaving out %s: %s", path, exc)
+            missing.append(f"a perf summary could not be read: {_clip(str(exc), 1000)}")
     return levels
 
 
-def build_run_report(run_dir: RunDir, *, n_worst: int = 10, n_examples: int = 10) -> RunReport:
+def build_run_report(
+    run_dir: RunDir, *, n_worst: int = 10, n_examples: int = 10, manifest: Manifest | None = None
+) -> RunReport:
     """Collect a run directory's spec, manifest, answers and metrics into a `RunReport`.
 
     Only ``run_spec.json`` (or a manifest holding the spec) is required; any other
@@ -194,18 +203,21 @@ def build_run_report(run_dir: RunDir, *, n_worst: int = 10, n_examples: int = 10
         run_dir: The run directory.
         n_worst: How many worst samples to keep.
         n_examples: How many error and invalid-answer examples to keep.
+        manifest: The run's record to describe instead of ``manifest.json`` (the report
+            stage passes the run as it stands once the report is written).
 
     Raises:
         DatasetError: neither ``run_spec.json`` nor ``manifest.json`` can be read.
     """
     missing: list[str] = []
-    manifest = _read(
-        "manifest.json",
-        run_dir.manifest,
-        run_dir.read_manifest,
-        missing,
-        "the run was not planned by the orchestrator",
-    )
+    if manifest is None:
+        manifest = _read(
+            "manifest.json",
+            run_dir.manifest,
+            run_dir.read_manifest,
+            missing,
+            "the run was not planned by the orchestrator",
+        )
     # the manifest repeats the spec: enough when run_spec.json was lost
     lost_spec = manifest is not None and not run_dir.run_spec.exists()
     spec = manifest.spec if manifest is not None and lost_spec else run_dir.read_spec()
@@ -287,5 +299,5 @@ def build_run_report(run_dir: RunDir, *, n_worst: int = 10, n_examples: int = 10
         git_commit=manifest.git_commit if manifest is not None else None,
         host=dict(manifest.host) if manifest is not None else {},
         missing=missing,
-        perf=_perf_levels(run_dir),
+        perf=_perf_levels(run_dir, missing),
     )

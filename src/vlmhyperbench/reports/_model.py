@@ -208,7 +208,9 @@ class RunReport(_Model):
     missing: list[str] = Field(default_factory=list)
     """One sentence per input that is missing or unreadable."""
     perf: list[dict[str, Any]] = Field(default_factory=list)
-    """``vlmhb perf`` level summaries attached to the run (``perf/<level>/summary.json``)."""
+    """``vlmhb perf`` level summaries attached to the run (``perf/<level>/summary.json``),
+    validated as `vlmhyperbench.perf.LevelSummary` and kept as its JSON (perf builds on
+    reports, so this model cannot name that class)."""
 
     def metric(self, name: str) -> MetricInfo | None:
         """The `MetricInfo` called ``name``, if the run computed it."""

@@ -26,8 +26,10 @@ __all__ = [
     "fmt_time",
     "fmt_with_ci",
     "histogram",
+    "is_cached",
     "percentile",
     "summarise_performance",
+    "timing_note",
 ]
 
 
@@ -56,12 +58,19 @@ class Histogram(_Model):
 
 
 class Performance(_Model):
-    """Speed of the run's successful requests, and the tokens they used."""
+    """Speed of the run's successful requests, and the tokens they used.
+
+    Answers served from a cache (``AnswerRecord.extra["cached"]``: the Tesseract backend
+    reuses a page's OCR for every question on it) took no real model time: they are
+    counted in ``n_cached`` and left out of every timing distribution.
+    """
 
     n_requests: int = 0
     """Samples with an answer record (the latest one per sample)."""
     n_ok: int = 0
     """Of those, requests that produced an answer."""
+    n_cached: int = 0
+    """Of those, answers served from a cache: not in the timing distributions."""
     latency_s: Distribution | None = None
     ttft_s: Distribution | None = None
     tpot_s: Distribution | None = None
@@ -132,15 +141,22 @@ def _total(values: list[int | None]) -> int | None:
     return sum(known) if known else None
 
 
+def is_cached(record: AnswerRecord) -> bool:
+    """Whether the backend served ``record`` from a cache, so its timing is no real speed."""
+    return record.extra.get("cached") is True
+
+
 def summarise_performance(records: Iterable[AnswerRecord]) -> Performance:
-    """Timing distributions and token totals over the successful records."""
+    """Timing distributions over the successful, uncached records; token totals over all successful."""
     records = list(records)
     ok = [r for r in records if r.ok]
-    timed = [r.timings for r in ok if r.timings is not None]
+    cached = [r for r in ok if is_cached(r)]
+    timed = [r.timings for r in ok if r.timings is not None and not is_cached(r)]
     latencies = [t.latency_s for t in timed]
     return Performance(
         n_requests=len(records),
         n_ok=len(ok),
+        n_cached=len(cached),
         latency_s=distribution(latencies),
         ttft_s=distribution(t.ttft_s for t in timed),
         tpot_s=distribution(t.tpot_s for t in timed),
@@ -151,6 +167,20 @@ def summarise_performance(records: Iterable[AnswerRecord]) -> Performance:
         usage_source=dict(Counter(r.usage.source for r in ok)),
         latency_histogram=histogram(latencies),
     )
+
+
+def timing_note(perf: Performance) -> str:
+    """Which requests the timings cover, and which were left out and why."""
+    note = f"Over {perf.n_ok} successful of {perf.n_requests} requests."
+    if perf.n_cached:
+        timed = perf.n_ok - perf.n_cached
+        note += (
+            f" {perf.n_cached} of them were served from a cache (the backend reused an earlier"
+            " result, e.g. Tesseract's OCR of the same page) and are left out of the timings,"
+            + (f" which cover the other {timed}" if timed else " so there are none")
+            + ": a cached answer's time is not the model's speed."
+        )
+    return note
 
 
 def fmt_num(value: float | None, digits: int = 4) -> str:

@@ -2,7 +2,9 @@
 
 One row per run with its general metric values and latency; rows are grouped by task
 (metrics of different tasks are not comparable) and, within a task, sorted by the first
-metric, best first. The best value of each metric column within a task is marked.
+metric, best first. The best value of each metric column within a task is marked. Each
+task also gets its metrics per document class, and the HTML one chart per metric (its
+own axis and direction: ANLS ↑ and CER ↓ never share one) plus one for speed.
 """
 
 from __future__ import annotations
@@ -21,15 +23,23 @@ from ..core import MetricInfo, RunDir, UserError, atomic_write_text
 from ._build import build_run_report
 from ._model import RunReport
 from ._stats import fmt_num, fmt_with_ci
-from .html import environment, figure_html, plotly_js
+from .html import environment, figure_html, plotly_js_file
 from .markdown import md_cell, md_table
-from .paired import PAIRED_HEADER, PairedRow, paired_cells, paired_csv, paired_md, paired_rows
+from .paired import PAIRED_HEADER, PAIRED_NOTE, PairedRow, paired_cells, paired_csv, paired_md, paired_rows
 
-__all__ = ["ComparisonRow", "comparison_rows", "write_comparison"]
+__all__ = ["ComparisonRow", "DocClassValues", "comparison_rows", "write_comparison"]
 
 logger = logging.getLogger(__name__)
 
 _FINGERPRINT_CHARS = 12
+
+
+class DocClassValues(BaseModel):
+    """One run's metric means on one document class."""
+
+    n: int
+    values: dict[str, float | None]
+    """Metric name → mean over the class's samples."""
 
 
 class ComparisonRow(BaseModel):
@@ -52,8 +62,13 @@ class ComparisonRow(BaseModel):
     ci: dict[str, tuple[float, float] | None] = {}
     """Metric name → bootstrap confidence interval of the general mean."""
     latency_p50_s: float | None = None
+    """Over the successful answers not served from a cache (as every timing here)."""
     latency_p95_s: float | None = None
     ttft_p50_s: float | None = None
+    n_cached: int = 0
+    """Answers served from a cache (Tesseract's page OCR reused): not in the timings."""
+    by_doc_class: dict[str, DocClassValues] = {}
+    """doc_class (``(none)`` for none) → the run's means on it."""
     perf_max_request_throughput: float | None = None
     """Highest requests/s over the attached ``vlmhb perf`` levels."""
     perf_ttft_p50_s: float | None = None
@@ -99,6 +114,13 @@ def comparison_rows(reports: Sequence[RunReport]) -> list[ComparisonRow]:
                 latency_p50_s=perf.latency_s.p50 if perf.latency_s else None,
                 latency_p95_s=perf.latency_s.p95 if perf.latency_s else None,
                 ttft_p50_s=perf.ttft_s.p50 if perf.ttft_s else None,
+                n_cached=perf.n_cached,
+                by_doc_class={
+                    row.group.get("doc_class", "") or "(none)": DocClassValues(
+                        n=row.n, values={m.name: row.values.get(m.name) for m in r.metrics}
+                    )
+                    for row in r.by_doc_class
+                },
                 **_attached_perf(r),
             )
         )
@@ -106,18 +128,18 @@ def comparison_rows(reports: Sequence[RunReport]) -> list[ComparisonRow]:
 
 
 def _attached_perf(report: RunReport) -> dict[str, float | None]:
-    levels = [level for level in report.perf if isinstance(level, dict) and level.get("completed")]
+    """Highest throughput over the attached perf levels, and TTFT at the lightest load."""
+    from ..perf import LevelSummary  # perf builds on reports: imported only when used
+
+    # build_run_report validated each summary.json and named the bad ones in `missing`
+    levels = [LevelSummary.model_validate(level) for level in report.perf]
+    levels = [level for level in levels if level.completed]
     if not levels:
         return {}
-    lightest = min(
-        levels,
-        key=lambda lv: (
-            (lv.get("settings") or {}).get("concurrency") or (lv.get("settings") or {}).get("rate") or 0
-        ),
-    )
+    lightest = min(levels, key=lambda lv: lv.settings.concurrency or lv.settings.rate or 0)
     return {
-        "perf_max_request_throughput": max(float(lv.get("request_throughput") or 0.0) for lv in levels),
-        "perf_ttft_p50_s": (lightest.get("ttft_s") or {}).get("median"),
+        "perf_max_request_throughput": max(level.request_throughput for level in levels),
+        "perf_ttft_p50_s": lightest.ttft_s.median,
     }
 
 
@@ -162,6 +184,7 @@ def _columns(metrics: Sequence[MetricInfo], with_perf: bool = False) -> list[_Co
         _Column("latency_p50_s", "latency p50, s", lambda r: r.latency_p50_s),
         _Column("latency_p95_s", "latency p95, s", lambda r: r.latency_p95_s),
         _Column("ttft_p50_s", "TTFT p50, s", lambda r: r.ttft_p50_s),
+        _Column("n_cached", "cached", lambda r: r.n_cached, csv_only=True),
         *(
             [
                 _Column(
@@ -181,6 +204,29 @@ class _TaskTable:
     metrics: list[MetricInfo]
     rows: list[ComparisonRow]
     columns: list[_Column]
+    notes: list[str]
+    """What is left out of the numbers, and why: cached answers, missing or bad inputs."""
+
+    @property
+    def doc_classes(self) -> list[str]:
+        """The document classes of the task's runs, in first-seen order."""
+        return list(dict.fromkeys(c for row in self.rows for c in row.by_doc_class))
+
+    def by_doc_class_body(self) -> list[list[object]]:
+        """Rows of the per-document-class table: doc_class, run, n, then each metric's mean."""
+        body: list[list[object]] = []
+        for doc_class in self.doc_classes:
+            for row in self.rows:
+                cell = row.by_doc_class.get(doc_class)
+                if cell is not None:
+                    body.append(
+                        [doc_class, row.run_id, cell.n, *(cell.values.get(m.name) for m in self.metrics)]
+                    )
+        return body
+
+    def by_doc_class_header(self) -> list[str]:
+        """Header of `by_doc_class_body`."""
+        return ["doc_class", "run", "n", *(f"{m.name} {_arrow(m)}" for m in self.metrics)]
 
     def is_best(self, column: _Column, row: ComparisonRow) -> bool:
         """Whether ``row`` holds the best value of a metric ``column`` in this table."""
@@ -191,6 +237,25 @@ class _TaskTable:
             return False
         best = max(known) if column.metric.higher_is_better else min(known)
         return column.get(row) == best
+
+
+def _arrow(metric: MetricInfo) -> str:
+    return "↑" if metric.higher_is_better else "↓"
+
+
+def _notes(reports: Sequence[RunReport]) -> list[str]:
+    """Per run: answers left out of the timings, and inputs that are missing or unreadable."""
+    notes = []
+    for r in reports:
+        perf = r.performance
+        if perf.n_cached:
+            notes.append(
+                f"{r.run_id}: {perf.n_cached} of {perf.n_ok} answers were served from a cache (the "
+                "backend reused an earlier result, e.g. Tesseract's OCR of the same page): they are "
+                "left out of the latency and TTFT columns, as their time is not the model's speed."
+            )
+        notes += [f"{r.run_id}: {note}" for note in r.missing]
+    return notes
 
 
 def _first_seen_metrics(reports: Sequence[RunReport]) -> list[MetricInfo]:
@@ -220,7 +285,8 @@ def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
             task_rows.sort(key=key)
         with_perf = any(r.perf_max_request_throughput is not None for r in task_rows)
         columns = [c for c in _columns(metrics, with_perf) if not c.csv_only]
-        tables.append(_TaskTable(task, metrics, task_rows, columns))
+        notes = _notes([rep for rep in reports if rep.task == task])
+        tables.append(_TaskTable(task, metrics, task_rows, columns, notes))
     return tables
 
 
@@ -229,7 +295,7 @@ def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow]
         f"# Comparison: {md_cell(experiment)}",
         (
             "Best value per metric in **bold** (↑ higher is better, ↓ lower is better). "
-            "Latency over successful requests, in seconds."
+            "Latency over successful requests not served from a cache, in seconds."
         ),
     ]
     for table in tables:
@@ -251,6 +317,13 @@ def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow]
         parts.append(md_table([c.header for c in table.columns], body))
         versions = ", ".join(f"{m.name}@{m.version}" for m in table.metrics)
         parts.append(f"Metrics: {md_cell(versions) if versions else '—'}.")
+        if table.doc_classes and table.metrics:
+            parts += [
+                f"### Task {md_cell(table.task)} by document class",
+                md_table(table.by_doc_class_header(), table.by_doc_class_body()),
+            ]
+        if table.notes:
+            parts.append("\n".join(f"- {md_cell(note, 1000)}" for note in table.notes))
     parts += paired_md(pairs or [])
     return "\n\n".join(parts) + "\n"
 
@@ -268,35 +341,71 @@ def _render_csv(reports: Sequence[RunReport], tables: list[_TaskTable]) -> str:
     return buf.getvalue()
 
 
-def _task_chart(table: _TaskTable) -> Markup | None:
-    if not table.metrics or not table.rows:
-        return None
+def _metric_chart(table: _TaskTable, metric: MetricInfo) -> Markup:
+    """One metric, on its own axis: each run's mean over all samples and per document class."""
     import plotly.graph_objects as go
 
+    groups = ["all", *table.doc_classes]
     fig = go.Figure()
-    for m in table.metrics:
-        fig.add_bar(
-            x=[r.run_id for r in table.rows],
-            y=[r.values.get(m.name) for r in table.rows],
-            name=f"{m.name} {'↑' if m.higher_is_better else '↓'}",
-        )
-    fig.update_layout(title=f"Task {table.task}: general mean per run", barmode="group")
+    for row in table.rows:
+        classes = row.by_doc_class
+        values = [row.values.get(metric.name)] + [
+            classes[c].values.get(metric.name) if c in classes else None for c in table.doc_classes
+        ]
+        fig.add_bar(x=groups, y=values, name=row.run_id)
+    better = "higher" if metric.higher_is_better else "lower"
+    fig.update_layout(
+        title=f"{metric.name} {_arrow(metric)} ({better} is better)",
+        barmode="group",
+        yaxis_title=metric.name,
+        xaxis_title="document class",
+    )
     return figure_html(fig)
 
 
-def _render_html(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow] | None = None) -> str:
+def _speed_chart(table: _TaskTable) -> Markup | None:
+    """Latency p50 and p95 per run (↓), apart from the metrics; None without timings."""
+    if all(r.latency_p50_s is None for r in table.rows):
+        return None
+    import plotly.graph_objects as go
+
+    runs = [r.run_id for r in table.rows]
+    fig = go.Figure()
+    fig.add_bar(x=runs, y=[r.latency_p50_s for r in table.rows], name="p50")
+    fig.add_bar(x=runs, y=[r.latency_p95_s for r in table.rows], name="p95")
+    fig.update_layout(
+        title="Latency per request ↓ (lower is better; cached answers left out)",
+        barmode="group",
+        yaxis_title="seconds",
+    )
+    return figure_html(fig)
+
+
+def _task_charts(table: _TaskTable) -> list[Markup]:
+    """One chart per metric, then speed: quantities of different direction never share an axis."""
+    if not table.rows:
+        return []
+    charts = [_metric_chart(table, m) for m in table.metrics]
+    speed = _speed_chart(table)
+    return charts if speed is None else [*charts, speed]
+
+
+def _render_html(
+    experiment: str, tables: list[_TaskTable], plotly_src: str, pairs: list[PairedRow] | None = None
+) -> str:
     return (
         environment()
         .get_template("comparison.html.j2")
         .render(
             experiment=experiment,
             tables=tables,
-            charts=[_task_chart(t) for t in tables],
-            plotly_js=plotly_js(),
+            charts=[_task_charts(t) for t in tables],
+            plotly_src=plotly_src,
             fmt_num=fmt_num,
             pairs=pairs or [],
             paired_header=PAIRED_HEADER,
             paired_cells=paired_cells,
+            paired_note=PAIRED_NOTE,
         )
     )
 
@@ -308,7 +417,7 @@ def write_comparison(experiment_dir: Path, run_dirs: list[RunDir]) -> list[Path]
 
     Returns:
         The paths of ``comparison.md``, ``comparison.csv``, ``comparison_pairs.csv`` and
-        ``comparison.html``.
+        ``comparison.html`` (which loads the ``plotly-<version>.min.js`` written beside it).
     """
     experiment_dir = Path(experiment_dir)
     reports: list[RunReport] = []
@@ -326,7 +435,7 @@ def write_comparison(experiment_dir: Path, run_dirs: list[RunDir]) -> list[Path]
         "comparison.md": _render_md(experiment, tables, pairs),
         "comparison.csv": _render_csv(reports, tables),
         "comparison_pairs.csv": paired_csv(pairs),
-        "comparison.html": _render_html(experiment, tables, pairs),
+        "comparison.html": _render_html(experiment, tables, plotly_js_file(experiment_dir), pairs),
     }
     paths = []
     for name, text in outputs.items():

@@ -1,8 +1,10 @@
-"""``report.html``: one self-contained page that works offline.
+"""``report.html``: one page that works offline, from its folder, with no CDN.
 
-Plotly draws the charts; its JavaScript bundle is inlined once per page, and each
-figure is a ``<div>`` plus a small script. Thumbnails are JPEG data URIs. Jinja2
-autoescapes every value, so model answers (untrusted) cannot inject markup.
+Plotly draws the charts. Its 4.8 MB JavaScript bundle is written once per folder, as
+``plotly-<version>.min.js`` next to the page (`plotly_js_file`), and the page loads it
+with a relative ``<script src>``; each figure is a ``<div>`` plus a small script.
+Thumbnails are JPEG data URIs. Jinja2 autoescapes every value, so model answers
+(untrusted) cannot inject markup.
 """
 
 from __future__ import annotations
@@ -22,12 +24,20 @@ from PIL import Image, ImageOps
 
 from ..core import AggregateRow, atomic_write_text
 from ._model import RunReport, WorstSample, report_writers
-from ._stats import fmt_ci, fmt_num, fmt_time, fmt_with_ci
+from ._stats import fmt_ci, fmt_num, fmt_time, fmt_with_ci, timing_note
 
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure
 
-__all__ = ["HtmlReport", "Thumbnail", "environment", "figure_html", "make_thumbnail", "plotly_js"]
+__all__ = [
+    "HtmlReport",
+    "Thumbnail",
+    "environment",
+    "figure_html",
+    "make_thumbnail",
+    "plotly_js",
+    "plotly_js_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,15 +71,39 @@ def environment() -> jinja2.Environment:
     env.globals["with_ci"] = fmt_with_ci
     env.globals["ci"] = fmt_ci
     env.filters["time"] = fmt_time
+    env.globals["timing_note"] = timing_note
     return env
 
 
 @functools.lru_cache(maxsize=1)
 def plotly_js() -> Markup:
-    """The plotly.js bundle, to inline once in a ``<script>`` element."""
+    """The plotly.js bundle, to inline in a ``<script>`` element (prefer `plotly_js_file`)."""
     from plotly.offline import get_plotlyjs
 
     return Markup(get_plotlyjs())
+
+
+@functools.lru_cache(maxsize=1)
+def _plotly_bundle() -> tuple[str, str, int]:
+    """File name, text and UTF-8 size of the bundle."""
+    from plotly.offline import get_plotlyjs, get_plotlyjs_version
+
+    text = get_plotlyjs()
+    return f"plotly-{get_plotlyjs_version()}.min.js", text, len(text.encode("utf-8"))
+
+
+def plotly_js_file(folder: Path) -> str:
+    """Write the plotly.js bundle into ``folder`` unless it is there; return its file name.
+
+    A page in ``folder`` loads it with ``<script src="NAME">``: it works offline, from
+    disk, as long as the folder travels whole. The name carries the plotly.js version,
+    so a page never loads a bundle older or newer than the figures it was written for.
+    """
+    name, text, size = _plotly_bundle()
+    path = Path(folder) / name
+    if not (path.is_file() and path.stat().st_size == size):
+        atomic_write_text(path, text)
+    return name
 
 
 def figure_html(fig: Figure) -> Markup:
@@ -155,8 +189,8 @@ def _field_groups(report: RunReport) -> list[tuple[str, list[AggregateRow]]]:
     return list(groups.items())
 
 
-def render_html(report: RunReport) -> str:
-    """The whole HTML page for ``report``."""
+def render_html(report: RunReport, plotly_src: str) -> str:
+    """The whole HTML page for ``report``, loading plotly.js from ``plotly_src``."""
     perf = report.performance
     distributions = [
         (name, d)
@@ -173,7 +207,7 @@ def render_html(report: RunReport) -> str:
         .get_template("report.html.j2")
         .render(
             report=report,
-            plotly_js=plotly_js(),
+            plotly_src=plotly_src,
             doc_class_charts=_doc_class_charts(report),
             latency_chart=_latency_chart(report),
             worst=_worst_rows(report.worst_samples),
@@ -185,13 +219,16 @@ def render_html(report: RunReport) -> str:
 
 @report_writers.register("html", version="1.0.0")
 class HtmlReport:
-    """A self-contained HTML page with charts and thumbnails: ``report/report.html``."""
+    """An offline HTML page with charts and thumbnails: ``report/report.html``.
+
+    plotly.js goes next to it once (`plotly_js_file`), so the folder is what travels.
+    """
 
     filename = "report.html"
 
     def write(self, report: RunReport, out_dir: Path) -> Path:
-        """Write ``report.html`` into ``out_dir``."""
+        """Write ``report.html`` (and the plotly.js bundle, if missing) into ``out_dir``."""
         path = out_dir / self.filename
-        atomic_write_text(path, render_html(report))
+        atomic_write_text(path, render_html(report, plotly_js_file(out_dir)))
         logger.debug("wrote %s", path)
         return path

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..core import AggregateRow, atomic_write_text
 from ._model import RunReport, report_writers
-from ._stats import Distribution, fmt_ci, fmt_num, fmt_time, fmt_with_ci
+from ._stats import Distribution, fmt_ci, fmt_num, fmt_time, fmt_with_ci, timing_note
 
 __all__ = ["MarkdownReport", "md_cell", "md_table"]
 
@@ -246,7 +246,7 @@ def _performance(report: RunReport) -> list[str]:
         ("tpot_s", perf.tpot_s),
         ("output_tokens_per_s", perf.output_tokens_per_s),
     ]
-    out = ["## Performance", f"Over {perf.n_ok} successful of {perf.n_requests} requests."]
+    out = ["## Performance", timing_note(perf)]
     if any(d is not None for _, d in dists):
         header = ["Quantity", "count", "mean", "p50", "p90", "p95", "p99", "min", "max"]
         out.append(

@@ -18,13 +18,21 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from ..aggregators.bootstrap import paired_test, seeded_rng
+from ..aggregators.bootstrap import PairedResult, paired_test, seeded_rng
 from ..core import MetricInfo, RunDir, SampleScoreRecord, UserError, read_jsonl_models
 from ._model import RunReport
 from ._stats import fmt_num
 from .markdown import md_table
 
-__all__ = ["PAIRED_HEADER", "PairedRow", "paired_cells", "paired_csv", "paired_md", "paired_rows"]
+__all__ = [
+    "PAIRED_HEADER",
+    "PAIRED_NOTE",
+    "PairedRow",
+    "paired_cells",
+    "paired_csv",
+    "paired_md",
+    "paired_rows",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +57,11 @@ class PairedRow(BaseModel):
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
+    min_p_value: float | None = None
+    """The smallest p-value the test could give with these pairs (2 / 2^differing pairs)."""
     verdict: str
-    """``<run> better``, ``no significant difference`` or ``too few samples``."""
+    """``<run> better``, ``no significant difference``, or ``too few samples (…)`` when no
+    outcome could have reached p < 0.05 (``min_p_value`` ≥ 0.05)."""
 
 
 def _scores(run_dir: RunDir) -> dict[str, SampleScoreRecord]:
@@ -80,12 +91,6 @@ def _row(
         confidence=stats.confidence,
         rng=rng,
     )
-    verdict = "too few samples"
-    if result.p_value is not None and result.n >= 2:
-        verdict = "no significant difference"
-        if result.p_value < ALPHA and result.difference != 0:
-            a_better = (result.difference > 0) == metric.higher_is_better
-            verdict = f"{a.run_id if a_better else b.run_id} better"
     ci = result.ci or (None, None)
     return PairedRow(
         task=a.task,
@@ -101,8 +106,34 @@ def _row(
         ci_low=ci[0],
         ci_high=ci[1],
         p_value=result.p_value,
-        verdict=verdict,
+        min_p_value=result.min_p_value,
+        verdict=_verdict(result, a.run_id, b.run_id, metric.higher_is_better, stats.paired_resamples),
     )
+
+
+def _verdict(result: PairedResult, run_a: str, run_b: str, higher_is_better: bool, resamples: int) -> str:
+    """Which run is better, or why the test cannot tell.
+
+    With m differing pairs a sign-flip p-value is never below 2 / 2^m, so at m ≤ 5 no
+    outcome is significant at 0.05 even when the bootstrap interval excludes 0: that is
+    "too few samples", not "no significant difference".
+    """
+    if result.p_value is None or result.n < 2:
+        return f"too few samples (n={result.n}): no test is possible"
+    if result.n_nonzero == 0:
+        return "no significant difference"
+    floor = result.min_p_value or 0.0
+    if floor >= ALPHA:
+        bound = f"the smallest possible p is {fmt_num(floor, 3)}, never below {ALPHA:g}"
+        if 2.0 ** (1 - result.n_nonzero) < ALPHA:
+            return f"too few resamples ({resamples}): {bound}"
+        if result.n_nonzero < result.n:
+            return f"too few samples ({result.n_nonzero} of {result.n} pairs differ): {bound}"
+        return f"too few samples (n={result.n}): {bound}"
+    if result.p_value < ALPHA and result.difference != 0:
+        a_better = (result.difference > 0) == higher_is_better
+        return f"{run_a if a_better else run_b} better"
+    return "no significant difference"
 
 
 def paired_rows(reports: Sequence[RunReport], run_dirs: Sequence[RunDir]) -> list[PairedRow]:
@@ -144,6 +175,7 @@ PAIRED_HEADER = [
 
 
 def paired_cells(row: PairedRow) -> list[object]:
+    """The cells of one row under `PAIRED_HEADER`."""
     return [
         row.task,
         row.metric,
@@ -161,22 +193,25 @@ def paired_cells(row: PairedRow) -> list[object]:
     ]
 
 
+PAIRED_NOTE = (
+    "Run A − run B on the samples both scored, per metric, over all samples and per doc_class: "
+    "difference of means with its bootstrap interval and a two-sided sign-flip permutation p-value; "
+    f"the verdict uses p < {ALPHA:g}. With m pairs that differ, the p-value cannot go below 2 / 2^m, "
+    'so with 5 or fewer the verdict is "too few samples" whatever the interval says.'
+)
+"""What the paired table shows and how to read its verdicts (Markdown and HTML)."""
+
+
 def paired_md(pairs: list[PairedRow]) -> list[str]:
+    """The "Paired comparisons" section of ``comparison.md``; nothing without pairs."""
     if not pairs:
         return []
     body = [[fmt_num(v) if v is None or isinstance(v, float) else v for v in paired_cells(p)] for p in pairs]
-    return [
-        "## Paired comparisons",
-        (
-            "Run A − run B on the samples both scored, per metric, over all samples and per doc_class: "
-            "difference of means with its bootstrap interval and a two-sided sign-flip permutation p-value; "
-            "the verdict uses p < 0.05."
-        ),
-        md_table(PAIRED_HEADER, body),
-    ]
+    return ["## Paired comparisons", PAIRED_NOTE, md_table(PAIRED_HEADER, body)]
 
 
 def paired_csv(pairs: list[PairedRow]) -> str:
+    """``comparison_pairs.csv``: every `PairedRow` field, one row per comparison."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(list(PairedRow.model_fields))

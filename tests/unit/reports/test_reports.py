@@ -28,6 +28,7 @@ from vlmhyperbench.core import (
     Timings,
     Usage,
 )
+from vlmhyperbench.perf import LevelSettings, LevelSummary, Stats
 from vlmhyperbench.reports import (
     RunReport,
     build_run_report,
@@ -112,8 +113,12 @@ def make_run(
     latency: float = 1.0,
     metrics: bool = True,
     answers: bool = True,
+    cached: frozenset[str] = frozenset(),
 ) -> RunDir:
-    """A run directory with spec, manifest, answers, metrics and per-sample scores."""
+    """A run directory with spec, manifest, answers, metrics and per-sample scores.
+
+    Answers of the ``cached`` sample ids say they were served from a cache.
+    """
     run_dir = RunDir(exp_dir / run_id)
     spec = RunSpec(
         experiment=exp_dir.name,
@@ -175,6 +180,7 @@ def make_run(
                             tpot_s=0.01,
                             output_tokens_per_s=50.0,
                         ),
+                        extra={"cached": True} if r["sample_id"] in cached else {},
                     )
                 )
     if metrics:
@@ -248,14 +254,21 @@ def test_worst_samples_ranked_by_first_metric_without_failed_requests(run_dir: R
     assert report.worst_samples[0].image and report.worst_samples[0].image.endswith("p2.png")
 
 
-def test_html_is_self_contained_with_charts_tables_and_thumbnails(run_dir: RunDir) -> None:
+def _script_sources(page: str) -> list[str]:
+    return re.findall(r"<script[^>]*\ssrc\s*=\s*[\"']([^\"']+)", page, re.IGNORECASE)
+
+
+def test_html_loads_plotly_from_its_folder_with_charts_tables_and_thumbnails(run_dir: RunDir) -> None:
     from plotly.offline import get_plotlyjs
 
     write_run_report(run_dir, formats=("html",))
     page = (run_dir.report_dir / "report.html").read_text(encoding="utf-8")
-    assert not re.search(r"<script[^>]*\ssrc\s*=", page, re.IGNORECASE)
     assert not re.search(r"<link[^>]*href\s*=\s*[\"']?(https?:)?//", page, re.IGNORECASE)
-    assert page.count(get_plotlyjs()[:200]) == 1
+    assert get_plotlyjs()[:200] not in page  # not inlined: the page stays small
+    assert len(page.encode("utf-8")) < 500_000
+    [src] = _script_sources(page)
+    assert re.fullmatch(r"plotly-[\d.]+\.min\.js", src)  # relative: works offline from disk
+    assert (run_dir.report_dir / src).read_text(encoding="utf-8") == get_plotlyjs()
     assert page.count("Plotly.newPlot") >= 3  # one chart per metric + latency histogram
     for text in (
         "anls@1.0.0",
@@ -413,6 +426,7 @@ def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path
         "latency_p50_s",
         "latency_p95_s",
         "ttft_p50_s",
+        "n_cached",
     ]
     high, low = rows[1], rows[2]
     assert float(high["anls"]) == pytest.approx(0.425)
@@ -430,29 +444,35 @@ def test_comparison_over_runs_groups_by_task_and_sorts_best_first(tmp_path: Path
 
     page = (exp / "comparison.html").read_text(encoding="utf-8")
     assert all(run_id in page for run_id in ("run-low", "run-high", "run-ocr"))
-    assert not re.search(r"<script[^>]*\ssrc\s*=", page, re.IGNORECASE)
+    [src] = _script_sources(page)
+    assert (exp / src).is_file() and "/" not in src
     assert 'class="num best"' in page
 
 
-def test_attached_perf_levels_show_speed_beside_accuracy(tmp_path: Path) -> None:
-    import json
+def _level(level: str, concurrency: int, rps: float, ttft: float) -> LevelSummary:
+    none = Stats(count=0)
+    return LevelSummary(
+        level=level,
+        settings=LevelSettings(mode="closed", concurrency=concurrency),
+        completed=10,
+        failed=0,
+        duration_s=10 / rps,
+        request_throughput=rps,
+        output_token_throughput=rps * 20,
+        ttft_s=Stats(count=10, median=ttft),
+        tpot_s=none,
+        itl_s=none,
+        e2e_s=none,
+    )
 
+
+def test_attached_perf_levels_show_speed_beside_accuracy(tmp_path: Path) -> None:
     exp = tmp_path / "exp"
     runs = [make_run(exp, "run-a"), make_run(exp, "run-b", scale=0.5)]
     for level, concurrency, rps, ttft in (("c1", 1, 2.0, 0.12), ("c8", 8, 9.5, 0.4)):
         folder = runs[0].root / "perf" / level
         folder.mkdir(parents=True)
-        (folder / "summary.json").write_text(
-            json.dumps(
-                {
-                    "level": level,
-                    "settings": {"mode": "closed", "concurrency": concurrency},
-                    "completed": 10,
-                    "request_throughput": rps,
-                    "ttft_s": {"count": 10, "median": ttft},
-                }
-            )
-        )
+        (folder / "summary.json").write_text(_level(level, concurrency, rps, ttft).model_dump_json())
     write_comparison(exp, runs)
     with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
         rows = {r["run_id"]: r for r in csv.DictReader(fh)}
@@ -460,3 +480,132 @@ def test_attached_perf_levels_show_speed_beside_accuracy(tmp_path: Path) -> None
     assert float(rows["run-a"]["perf_ttft_p50_s"]) == 0.12  # the lightest load
     assert rows["run-b"]["perf_max_request_throughput"] == ""
     assert "perf max req/s" in (exp / "comparison.md").read_text("utf-8")
+
+
+def test_plotly_bundle_is_written_once_per_folder_and_a_lone_report_gets_its_own(
+    run_dir: RunDir, tmp_path: Path
+) -> None:
+    write_run_report(run_dir, formats=("html",))
+    [bundle] = run_dir.report_dir.glob("plotly-*.min.js")
+    first = bundle.stat().st_mtime_ns
+    write_run_report(run_dir, formats=("html",))
+    assert bundle.stat().st_mtime_ns == first  # kept, not rewritten
+    alone = tmp_path / "alone"
+    report_writers.get("html")().write(build_run_report(run_dir), alone)
+    [src] = _script_sources((alone / "report.html").read_text(encoding="utf-8"))
+    assert (alone / src).read_bytes() == bundle.read_bytes()
+
+
+def test_html_tables_scroll_sideways_and_a_missing_bundle_is_explained(run_dir: RunDir) -> None:
+    write_run_report(run_dir, formats=("html",))
+    page = (run_dir.report_dir / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"\btable \{[^}]*display: block;[^}]*overflow-x: auto;", page)
+    assert 'id="plotly-missing"' in page and "if (!window.Plotly)" in page
+
+
+def _figures(page: str) -> list[tuple[list[dict], dict]]:
+    """(traces, layout) of every ``Plotly.newPlot(id, data, layout, config)`` on the page."""
+    decoder = json.JSONDecoder()
+    figures = []
+    for match in re.finditer(r"Plotly\.newPlot\(\s*", page):
+        pos = match.end()
+        args = []
+        for _ in range(3):
+            value, pos = decoder.raw_decode(page, pos)
+            args.append(value)
+            pos = re.compile(r"\s*,\s*").match(page, pos).end()  # type: ignore[union-attr]
+        figures.append((args[1], args[2]))
+    return figures
+
+
+def _title(layout: dict) -> str:
+    title = layout.get("title") or {}
+    return title.get("text", "") if isinstance(title, dict) else str(title)
+
+
+def test_comparison_charts_keep_higher_and_lower_is_better_metrics_apart(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    write_comparison(exp, [make_run(exp, "run-low", scale=0.5, latency=2.0), make_run(exp, "run-high")])
+    figures = _figures((exp / "comparison.html").read_text(encoding="utf-8"))
+    titles = [_title(layout) for _, layout in figures]
+    assert titles == [
+        "anls ↑ (higher is better)",
+        "cer ↓ (lower is better)",
+        "Latency per request ↓ (lower is better; cached answers left out)",
+    ]
+    for traces, _ in figures:
+        assert {t["name"] for t in traces} <= {"run-low", "run-high", "p50", "p95"}  # no metric mix
+    anls = {t["name"]: t for t in figures[0][0]}
+    assert list(anls["run-high"]["x"]) == ["all", "passport", "invoice"]  # per document class
+    assert list(anls["run-high"]["y"]) == pytest.approx([0.425, 0.6, 0.25])
+
+
+def test_comparison_shows_each_metric_per_document_class(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    write_comparison(exp, [make_run(exp, "run-low", scale=0.5), make_run(exp, "run-high")])
+    md = (exp / "comparison.md").read_text(encoding="utf-8")
+    table = md[md.index("### Task vqa by document class") :]
+    assert "| doc_class | run | n | anls ↑ | cer ↓ |" in table
+    assert "| passport | run-high | 2 | 0.6 | 0.4 |" in table
+    assert "| invoice | run-low | 2 | 0.125 | 0.7 |" in table
+    page = (exp / "comparison.html").read_text(encoding="utf-8")
+    assert "<h3>By document class</h3>" in page and "<td>invoice</td><td>run-low</td>" in page
+
+
+def test_cached_answers_are_left_out_of_timings_and_the_reports_say_so(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    run = make_run(exp, "run-c", cached=frozenset({"s2", "s3"}))
+    perf = build_run_report(run).performance
+    assert (perf.n_ok, perf.n_cached) == (3, 2)
+    assert perf.latency_s is not None and perf.latency_s.count == 1 and perf.latency_s.max == 1.0
+    assert perf.ttft_s is not None and perf.ttft_s.count == 1
+    assert perf.completion_tokens == 10 + 11 + 12  # tokens were still produced
+    write_run_report(run, formats=("md", "html"))
+    for name in ("report.md", "report.html"):
+        text = (run.report_dir / name).read_text(encoding="utf-8")
+        assert "2 of them were served from a cache" in text and "cover the other 1" in text
+    write_comparison(exp, [run, make_run(exp, "run-t")])
+    with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {r["run_id"]: r for r in csv.DictReader(fh)}
+    assert (rows["run-c"]["n_cached"], rows["run-t"]["n_cached"]) == ("2", "0")
+    assert float(rows["run-c"]["latency_p95_s"]) == 1.0 and float(rows["run-t"]["latency_p95_s"]) > 2.5
+    md = (exp / "comparison.md").read_text(encoding="utf-8")
+    assert "run-c: 2 of 3 answers were served from a cache" in md
+
+
+def test_paired_verdict_says_too_few_samples_where_no_p_below_005_is_possible(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    write_comparison(exp, [make_run(exp, "run-low", scale=0.5), make_run(exp, "run-high")])
+    with (exp / "comparison_pairs.csv").open(encoding="utf-8", newline="") as fh:
+        pairs = {(p["metric"], p["doc_class"]): p for p in csv.DictReader(fh)}
+    anls = pairs[("anls", "")]  # 4 pairs, 3 differ: p ≥ 2/2³ whatever the scores
+    assert float(anls["ci_high"]) < 0  # run-low − run-high: the interval excludes 0 ...
+    assert float(anls["min_p_value"]) == 0.25
+    expected = "too few samples (3 of 4 pairs differ): the smallest possible p is 0.25, never below 0.05"
+    assert anls["verdict"] == expected  # ... and the verdict does not claim "no difference"
+    assert pairs[("anls", "passport")]["verdict"].startswith("too few samples (n=2)")
+    assert pairs[("cer", "")]["verdict"] == "no significant difference"  # identical scores
+    assert expected in (exp / "comparison.md").read_text(encoding="utf-8")
+    assert expected in (exp / "comparison.html").read_text(encoding="utf-8")
+
+
+def test_a_malformed_perf_summary_is_named_with_its_key_not_read_as_a_dict(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    run = make_run(exp, "run-a")
+    good, bad = run.root / "perf" / "c1", run.root / "perf" / "c8"
+    good.mkdir(parents=True)
+    bad.mkdir(parents=True)
+    (good / "summary.json").write_text(_level("c1", 1, 2.0, 0.12).model_dump_json())
+    broken = _level("c8", 8, 9.5, 0.4).model_dump(mode="json")
+    broken["request_throughput"] = "fast"
+    (bad / "summary.json").write_text(json.dumps(broken))
+    report = build_run_report(run)
+    [note] = report.missing
+    assert "perf/c8/summary.json" in note and "(request_throughput)" in note
+    assert [level["level"] for level in report.perf] == ["c1"]
+    write_comparison(exp, [run])
+    with (exp / "comparison.csv").open(encoding="utf-8", newline="") as fh:
+        [row] = csv.DictReader(fh)
+    assert float(row["perf_max_request_throughput"]) == 2.0  # the good level still counts
+    md = (exp / "comparison.md").read_text(encoding="utf-8")
+    assert "run-a: a perf summary could not be read:" in md and "(request_throughput)" in md
