@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.factories import run_vlmhb, write_experiment
+from tests.factories import make_jsonl_dataset, run_vlmhb, write_experiment
 from vlmhyperbench._paths import demo_dataset_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -229,7 +229,7 @@ def test_api_model_in_a_container_gets_its_secret_and_ctrl_c_kills_the_container
     assert orchestrator.returncode == 130, output
     assert not docker_client.containers.list(all=True, filters={"label": "org.vlmhyperbench.run=r1"})
     manifest = json.loads((answers.parent / "manifest.json").read_text())
-    assert manifest["status"] == "failed" and manifest["stages"]["infer"]["error"] == "interrupted"
+    assert manifest["status"] == "interrupted" and manifest["stages"]["infer"]["error"] == "interrupted"
     kept = {json.loads(line)["sample_id"] for line in answers.read_text().splitlines()}
     assert kept and all(
         r.headers.get("authorization") == "Bearer key-from-the-host" for r in openai_server.requests
@@ -284,3 +284,44 @@ def test_image_pulled_from_a_registry_runs_and_is_recorded_by_digest(
             for tag in image.tags:
                 if tag.startswith(f"{repository}:"):
                     docker_client.images.remove(tag)
+
+
+def test_a_container_stage_stops_when_vlmhb_is_killed_outright(
+    tmp_path: Path, tiny_dataset: Path, docker_cpu_image: str, docker_client, openai_server
+) -> None:
+    """``kill -9`` of vlmhb cannot stop the container itself: the stage sees the run's
+    heartbeat go stale and stops, keeping its answers; the run then reads as interrupted."""
+    many = [(f"m-{i:02d}", "invoice", "Номер", "Какой номер?", str(i), [f"Номер: {i}"]) for i in range(40)]
+    dataset = make_jsonl_dataset(tmp_path / "many", many)
+    openai_server.first_token_delay = 1.0
+    config = write_experiment(tmp_path / "e.yaml", dataset, base_url=openai_server.url, concurrency=1)
+    raw = yaml.safe_load(config.read_text())
+    raw["executor"] = {"kind": "docker", "image": docker_cpu_image, "pull": "never"}
+    _write(config, raw)
+    argv = [sys.executable, "-m", "vlmhyperbench", "run", str(config)]
+    orchestrator = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    answers = tmp_path / "runs" / "exp" / "r1" / "answers.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (answers.exists() and answers.read_text().count("\n") >= 1):
+        time.sleep(0.1)
+    assert answers.exists(), "no answer came from the container"
+    os.killpg(orchestrator.pid, signal.SIGKILL)
+    orchestrator.wait(timeout=10)
+    label = {"label": "org.vlmhyperbench.run=r1"}
+    deadline = time.monotonic() + 60  # 15 s of stale heartbeat, then a clean stop
+    while time.monotonic() < deadline and docker_client.containers.list(filters=label):
+        time.sleep(0.5)
+    assert not docker_client.containers.list(filters=label), "the container went on after vlmhb was killed"
+    for container in docker_client.containers.list(all=True, filters=label):
+        container.remove(force=True)
+    written = answers.read_text().count("\n")
+    assert written < len(many)
+    time.sleep(2.5)
+    assert answers.read_text().count("\n") == written  # nothing is answered any more
+    manifest = json.loads((answers.parent / "manifest.json").read_text())
+    assert manifest["stages"]["infer"]["status"] == "interrupted"
+    from vlmhyperbench.core import RunDir
+
+    assert RunDir(answers.parent).read_manifest().status == "interrupted"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.factories import make_kie_dataset, write_experiment
 from tests.support.openai_server import ScriptedOpenAIServer
+from vlmhyperbench.backends import GenerationRequest, GenerationResult
+from vlmhyperbench.backends.openai import OpenAIBackend
 from vlmhyperbench.core import RunDir
 from vlmhyperbench.orchestrator import run_experiment
 
@@ -46,7 +50,7 @@ def test_end_to_end_streaming_run(
     )  # "Пётр" equals "ПЁТР" after lower; "ИНН …" does not
     manifest = run_dir.read_manifest()
     assert manifest.status == "completed" and manifest.dataset_fingerprint.startswith("sha256:")
-    assert manifest.stages["infer"].counts == {"total": 3, "skipped": 0, "ok": 3, "failed": 0}
+    assert manifest.stages["infer"].counts == {"total": 3, "ok": 3, "reused": 0, "new": 3, "failed": 0}
     assert "metric:anls" in manifest.registry and manifest.packages["vlmhyperbench"]
 
 
@@ -101,7 +105,7 @@ def test_resume_requests_only_failed_samples(
     openai_server.clear(requests=True)
     second = run(cfg)
     assert openai_server.requested_sample_ids == ["s-002"]
-    assert second.runs[0].counts == {"total": 3, "skipped": 2, "ok": 1, "failed": 0}
+    assert second.runs[0].counts == {"total": 3, "ok": 3, "reused": 2, "new": 1, "failed": 0}
     assert all(r.ok for r in run_dir.latest_answers().values())
 
 
@@ -130,7 +134,7 @@ def test_changed_prompts_refuse_old_answers(
     data["runs"][0]["prompts"] = {"user": "Ответь: {{ question }}"}
     cfg.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     result = run(cfg)
-    assert not result.ok and "different prompts" in result.runs[0].error
+    assert not result.ok and 'prompts.user: null → "Ответь: {{ question }}"' in result.runs[0].error
     result = run(cfg, fresh=True)
     assert result.ok
     assert list(tmp_path.glob("runs/exp/r1.old-*")), "old answers are moved aside, not deleted"
@@ -205,3 +209,74 @@ def test_a_hung_generation_is_recorded_not_waited_for(
     assert hung.error.kind == "timeout" and "no token for 0.5 s" in hung.error.message
     assert hung.extra["events"][0]["kind"] == "hang"
     assert latest["s-001"].ok and latest["s-003"].ok
+
+
+async def _raw_stream(pieces: list[bytes], request: GenerationRequest) -> GenerationResult:
+    """The openai backend against a server that writes ``pieces`` as separate chunked reads."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(v)
+            for k, _, v in (ln.partition(b":") for ln in head.split(b"\r\n"))
+            if k.lower() == b"content-length"
+        )
+        await reader.readexactly(length)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        for piece in pieces:
+            writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            await writer.drain()
+            await asyncio.sleep(0.01)  # each piece is its own read
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    backend = OpenAIBackend(
+        base_url=f"http://127.0.0.1:{port}/v1", model="m", check_endpoint=False, max_attempts=1
+    )
+    await backend.start()
+    try:
+        return await backend.generate(request)
+    finally:
+        await backend.aclose()
+        server.close()
+
+
+def test_the_backend_reads_any_well_formed_sse_and_times_it_by_the_one_definition() -> None:
+    """CRLF, comments, data: without a space, an event and a UTF-8 letter split across reads."""
+    pieces = [
+        b": keep-alive\r\n\r\n",
+        b'data:{"choices":[{"delta":{"role":"assistant","content":""}}]}\r\n\r\n',
+        b'data: {"choices":[{"delta":{"content":"\xd0\x98\xd0',  # "И", then half of "Н"
+        b'\x9d\xd0\x9d"}}]}\r\n\r\ndata: {"choices":[{"delta":{"content":" 77"}}]}\n\n',
+        (  # two events in one read
+            b'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n'
+            b'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}\n\n'
+        ),
+        b"data: [DONE]\n\n",
+    ]
+    result = anyio.run(_raw_stream, pieces, GenerationRequest(sample_id="s", images=(), user="?"))
+    assert result.error is None and result.text == "ИНН 77" and result.finish_reason == "stop"
+    assert result.usage.completion_tokens == 2 and result.usage.source == "server"
+    t = result.timings
+    assert t is not None and t.ttft_s is not None and 0.02 < t.ttft_s < t.latency_s
+    assert t.tpot_s == pytest.approx(t.latency_s - t.ttft_s)  # (E2E − TTFT) / (2 − 1)
+    assert t.output_tokens_per_s == pytest.approx(1 / (t.latency_s - t.ttft_s))
+
+
+def test_an_error_event_mid_stream_fails_the_answer() -> None:
+    pieces = [
+        b'data: {"choices":[{"delta":{"content":"x"}}]}\n\n',
+        b'data: {"error":{"message":"CUDA out of memory","type":"server_error","code":500}}\n\n',
+        b"data: [DONE]\n\n",
+    ]
+    result = anyio.run(_raw_stream, pieces, GenerationRequest(sample_id="s", images=(), user="?"))
+    assert result.text is None and result.error is not None
+    assert (
+        result.error.kind == "invalid_response"
+        and "error in stream: CUDA out of memory" in result.error.message
+    )

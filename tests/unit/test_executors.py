@@ -15,7 +15,8 @@ from vlmhyperbench.config import load_experiment
 from vlmhyperbench.core import ConfigError, EnvironmentFailure, ExecutorSpec, RunDir
 from vlmhyperbench.core.events import Event
 from vlmhyperbench.envs import StageRequest, executors
-from vlmhyperbench.envs._base import LineRelay, decode_event, encode_event, exit_reason, forwarded_env
+from vlmhyperbench.envs._base import LineRelay, exit_reason, forwarded_env
+from vlmhyperbench.envs._protocol import decode_event, encode_event
 from vlmhyperbench.envs.apptainer import apptainer_command
 from vlmhyperbench.envs.docker import PullProgress, container_settings
 from vlmhyperbench.orchestrator import plan_experiment

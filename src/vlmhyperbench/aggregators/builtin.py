@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
+from ..core import SourceLocation
 from ..metrics import Score
 from ._base import Aggregator, ScoredSample, aggregators
 
-__all__ = ["ALIASES", "canonical_aggregator"]
+__all__ = ["ALIASES", "LEGACY_ALIASES", "canonical_aggregator"]
+
+logger = logging.getLogger(__name__)
 
 
 def _register(agg: Aggregator) -> None:
@@ -15,13 +19,19 @@ def _register(agg: Aggregator) -> None:
 
 
 def _per_field(row: ScoredSample) -> Iterator[tuple[dict[str, str], ScoredSample]]:
-    """One row per KIE field, for metrics that score fields one by one (``field_f1``...)."""
+    """One row per KIE field, for metrics that score fields one by one (``field_f1``...).
+
+    A field's score carries the metric's counts for that field (``detail["field_counts"]``),
+    so a pooled metric's corpus value of the row is that field's own (micro F1 of it).
+    """
     by_field: dict[str, dict[str, Score]] = {}
     for name, score in row.scores.items():
         fields = (score.detail or {}).get("fields")
+        counts = (score.detail or {}).get("field_counts") or {}
         if isinstance(fields, dict):
             for key, value in fields.items():
-                by_field.setdefault(str(key), {})[name] = Score(None if value is None else float(value))
+                part = Score(None if value is None else float(value), detail=counts.get(key))
+                by_field.setdefault(str(key), {})[name] = part
     for key, scores in by_field.items():
         group = {"doc_class": row.sample.doc_class, "question_type": f"{row.sample.question_type}.{key}"}
         yield group, ScoredSample(row.sample, scores, row.answer, row.error, row.invalid)
@@ -43,8 +53,20 @@ _register(Aggregator("general", lambda s: {}, "one row over all samples", with_c
 
 ALIASES = {"by_doc_question": "by_field", "by_doc_type": "by_doc_class"}
 """Prototype aggregator names and the ones they mean here."""
+LEGACY_ALIASES = {"overall": "general"}
+"""Names of early prototype configs (its evaluator skipped them): accepted with a warning."""
 
 
-def canonical_aggregator(name: str) -> str:
-    """Map a prototype name (``by_doc_question``...) to ours."""
+def canonical_aggregator(name: str, where: SourceLocation | None = None) -> str:
+    """Map a prototype name (``by_doc_question``...) to ours; a legacy one warns at ``where``."""
+    if name in LEGACY_ALIASES:
+        logger.warning(
+            "%s: aggregator '%s' is read as '%s'; write '%s' (the prototype ignored '%s')",
+            where or SourceLocation(key="aggregators"),
+            name,
+            LEGACY_ALIASES[name],
+            LEGACY_ALIASES[name],
+            name,
+        )
+        return LEGACY_ALIASES[name]
     return ALIASES.get(name, name)

@@ -25,13 +25,12 @@ from pathlib import Path
 import anyio
 import httpx
 
-from ..core import UserError
+from ..core import UserError, log_tail
 
 __all__ = ["EngineProcess", "exit_text", "free_port", "group_running", "log_tail", "redact"]
 
 logger = logging.getLogger(__name__)
 
-LOG_TAIL_LINES = 20
 _SECRET_FLAG = re.compile(r"^--?[\w-]*(key|token|secret|password)$", re.IGNORECASE)
 
 
@@ -41,17 +40,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    """The last ``lines`` lines of a log file ("" when it cannot be read)."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(max(0, fh.seek(0, os.SEEK_END) - 64 * 1024))
-            text = fh.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def redact(command: Sequence[str]) -> list[str]:

@@ -6,17 +6,20 @@ from pathlib import Path
 
 import anyio
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from .._paths import demo_experiment_path
 from ..orchestrator import ExperimentResult, run_experiment_async
 from ..orchestrator.runner import ALL_STAGES
-from ._common import EventProgress, console, friendly_errors, setup_logging
+from ._common import EventProgress, console, friendly_errors, name_table, setup_logging
 
 __all__ = ["infer", "run"]
 
 ConfigArg = typer.Argument(
-    None, help="Experiment: .yaml/.json or a run-matrix .csv. Omit for the shipped demo.", show_default=False
+    None,
+    help="Experiment: .yaml/.json, a run-matrix .csv, or a prototype checkout (its folder or its "
+    "VLMHyperBench_config.json). Omit for the shipped demo.",
+    show_default=False,
 )
 OutputOpt = typer.Option(
     None,
@@ -75,22 +78,22 @@ def _execute(
 
 
 def _summary(result: ExperimentResult) -> None:
-    table = Table(title=f"experiment {result.name}", title_justify="left")
-    for column in ("run", "status", "answers ok", "failed", "folder"):
-        table.add_column(column)
-    for run in result.runs:
-        style = "green" if run.status == "completed" else "red"
-        table.add_row(
+    """Every run's outcome; run names stay whole, long folders fold."""
+    rows = [
+        (
             run.run_id,
-            f"[{style}]{run.status}[/]",
+            Text(run.status, style="green" if run.status == "completed" else "red"),
             str(run.counts.get("ok", "")),
             str(run.counts.get("failed", "")),
             str(run.run_dir),
         )
-    console.print(table)
+        for run in result.runs
+    ]
+    columns = ("run", "status", "answers ok", "failed", "folder")
+    console.print(name_table(f"experiment {result.name}", columns, rows, whole=2))
     comparison = result.root / "comparison.html"
     if comparison.exists():
-        console.print(f"comparison: {comparison}")
+        console.print(f"comparison: {comparison}", soft_wrap=True)  # a path to copy, unbroken
     if any(r.counts.get("failed") for r in result.runs):
         console.print("[yellow]some requests failed; run the same command again to retry only those[/]")
 
@@ -121,3 +124,8 @@ def infer(
 ) -> None:
     """Run only the inference stage (answers.jsonl) of an experiment's runs."""
     _execute(config, output_dir, fresh, only, verbose, frozenset({"infer"}), executor, jobs)
+    console.print(
+        "answers only, no metrics or comparison yet: `vlmhb run` with the same config scores them "
+        "(the answers are reused, nothing is asked again)",
+        soft_wrap=True,
+    )

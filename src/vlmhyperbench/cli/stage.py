@@ -34,7 +34,7 @@ def stage(
     events: bool = typer.Option(
         False, "--events", help="Print progress as machine-readable lines (for executors) instead of bars."
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show info logs."),
 ) -> None:
     """Run one stage reading only the run folder and the dataset; write only into the run folder.
 
@@ -42,14 +42,19 @@ def stage(
     environment asks for it (``VLMHB_INSTALL=1``), the stage first installs the run's
     packages and restarts itself.
     """
-    from ..envs._base import encode_event
+    from ..envs._protocol import encode_event
+    from ..envs.lifeline import orphaned, watch_parent
     from ..orchestrator.runner import run_stage_async
 
     setup_logging(verbose)
+    watch_parent(RunDir(run_dir))
     argv = ["-m", "vlmhyperbench", *sys.argv[1:]]
 
     def relay(event: Event) -> None:
-        print(encode_event(event), flush=True)
+        try:
+            print(encode_event(event), flush=True)
+        except BrokenPipeError:  # whoever read our events is gone
+            orphaned()
 
     def execute(sink: EventSink) -> RunOutcome:
         return anyio.run(

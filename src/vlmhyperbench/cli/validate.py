@@ -6,14 +6,13 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from .._paths import demo_experiment_path
 from ..config import load_experiment
 from ..core import RunDir, UserError
 from ..core.events import null_sink
 from ..orchestrator import PlannedRun, plan_experiment
-from ._common import console, err_console, friendly_errors
+from ._common import console, err_console, friendly_errors, name_table
 
 __all__ = ["validate"]
 
@@ -37,7 +36,9 @@ def _executor_problem(run: PlannedRun) -> str | None:
 
 @friendly_errors
 def validate(
-    config: Path | None = typer.Argument(None, help="Experiment config; omit for the demo."),
+    config: Path | None = typer.Argument(
+        None, help="Experiment config (as `vlmhb run` takes it); omit for the demo.", show_default=False
+    ),
     executor: str | None = typer.Option(
         None, "--executor", "-x", envvar="VLMHB_EXECUTOR", help="Check as if every run used this executor."
     ),
@@ -47,12 +48,8 @@ def validate(
     problems = {run.spec.run_id: _executor_problem(run) for run in plan.runs}
     bad = [run_id for run_id, problem in problems.items() if problem]
     title = f"experiment {plan.name}: {len(plan.runs) - len(bad)} of {len(plan.runs)} runs ready"
-    table = Table(title=title, title_justify="left")
-    for column in ("run", "task", "model", "backend", "executor", "samples", "metrics"):
-        table.add_column(column)
-    for run in plan.runs:
-        s = run.spec
-        table.add_row(
+    rows = [
+        (
             s.run_id,
             s.task,
             s.model,
@@ -61,7 +58,10 @@ def validate(
             str(s.dataset.n_samples),
             ", ".join(m.name for m in s.metrics),
         )
-    console.print(table)
+        for s in (run.spec for run in plan.runs)
+    ]
+    columns = ("run", "task", "model", "backend", "executor", "samples", "metrics")
+    console.print(name_table(title, columns, rows))
     for run_id in bad:
         err_console.print(
             f"[bold red]error:[/] run {run_id}: {escape(problems[run_id] or '')}", soft_wrap=True

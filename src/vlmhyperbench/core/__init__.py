@@ -4,11 +4,14 @@ from ._csv import CsvRows, read_semicolon_csv
 from ._io import (
     JsonlAppender,
     atomic_write_text,
+    log_tail,
+    prepare_output_dir,
     read_json_model,
     read_jsonl_models,
     read_text_utf8,
     write_json_model,
 )
+from ._process import ProcessRef, this_process
 from .answer import AnswerRecord, ErrorInfo, ErrorKind, PromptRecord, Timings, Usage
 from .contracts import (
     SCHEMA_VERSION,
@@ -17,6 +20,7 @@ from .contracts import (
     GenerationParams,
     Manifest,
     MetricInfo,
+    MetricsDir,
     MetricsSummary,
     PluginRef,
     PromptSpec,
@@ -25,6 +29,7 @@ from .contracts import (
     SampleScoreRecord,
     StageInfo,
     StatisticsSpec,
+    experiment_runs,
 )
 from .environment import (
     EnvironmentInfo,
@@ -46,11 +51,14 @@ from .errors import (
 )
 from .registry import Registry, RegistryEntry, did_you_mean
 from .sample import Sample
+from .sse import ChatChunk, MalformedEvent, SSEParser, parse_chunk
+from .timing import RequestTiming, inter_token_latencies, request_timing
 
 __all__ = [
     "SCHEMA_VERSION",
     "AggregateRow",
     "AnswerRecord",
+    "ChatChunk",
     "ConfigError",
     "CsvRows",
     "DatasetError",
@@ -65,19 +73,24 @@ __all__ = [
     "InstallItem",
     "InstallReport",
     "JsonlAppender",
+    "MalformedEvent",
     "Manifest",
     "MetricInfo",
+    "MetricsDir",
     "MetricsSummary",
     "MissingDependency",
     "MountSpec",
     "PluginRef",
     "Problem",
+    "ProcessRef",
     "PromptRecord",
     "PromptSpec",
     "Registry",
     "RegistryEntry",
+    "RequestTiming",
     "RunDir",
     "RunSpec",
+    "SSEParser",
     "Sample",
     "SampleScoreRecord",
     "SourceLocation",
@@ -88,10 +101,17 @@ __all__ = [
     "UserError",
     "atomic_write_text",
     "did_you_mean",
+    "experiment_runs",
+    "inter_token_latencies",
+    "log_tail",
+    "parse_chunk",
+    "prepare_output_dir",
     "problems_from_validation_error",
     "read_json_model",
     "read_jsonl_models",
     "read_semicolon_csv",
     "read_text_utf8",
+    "request_timing",
+    "this_process",
     "write_json_model",
 ]

@@ -12,18 +12,58 @@ from typing import IO, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
 
-from .errors import DatasetError, Problem, SourceLocation, problems_from_validation_error
+from .errors import ConfigError, DatasetError, Problem, SourceLocation, problems_from_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "JsonlAppender",
     "atomic_write_text",
+    "log_tail",
+    "prepare_output_dir",
     "read_json_model",
     "read_jsonl_models",
     "read_text_utf8",
     "write_json_model",
 ]
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last ``lines`` lines of a log file ("" when it cannot be read); reads at most
+    its last 64 KiB."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(max(0, fh.seek(0, os.SEEK_END) - 64 * 1024))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def prepare_output_dir(path: Path, what: str) -> Path:
+    """Create the output folder ``path`` (and its parents), or say plainly why it cannot be.
+
+    Args:
+        path: The folder.
+        what: How the user named it, for the message (``--out``, ``--output-dir / output_dir``).
+
+    Raises:
+        ConfigError: a file is in the way, or the folder cannot be created.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        raise ConfigError(
+            f"{what}: {path} cannot be a folder because {blocker} is a file",
+            hint="give a folder path (it is created if missing), or move the file away",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{what}: cannot create the folder {path}: {exc.strerror or exc}",
+            hint="choose a folder you can write to",
+        ) from None
+    return path
 
 
 def atomic_write_text(path: Path, text: str) -> None:

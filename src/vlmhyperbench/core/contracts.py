@@ -13,6 +13,7 @@ runs/<experiment>/<run_id>/
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._io import JsonlAppender, read_json_model, read_jsonl_models, write_json_model
+from ._process import ProcessRef
 from .answer import AnswerRecord
 from .environment import EnvironmentInfo, EnvironmentSpec
 
@@ -30,6 +32,7 @@ __all__ = [
     "GenerationParams",
     "Manifest",
     "MetricInfo",
+    "MetricsDir",
     "MetricsSummary",
     "PluginRef",
     "PromptSpec",
@@ -38,11 +41,13 @@ __all__ = [
     "SampleScoreRecord",
     "StageInfo",
     "StatisticsSpec",
+    "experiment_runs",
 ]
 
 SCHEMA_VERSION = 1
 
-RunStatus = Literal["pending", "running", "completed", "failed"]
+RunStatus = Literal["pending", "running", "completed", "failed", "interrupted"]
+"""``interrupted``: stopped by Ctrl-C or SIGTERM, or its process was killed outright; resumable."""
 
 
 class _Spec(BaseModel):
@@ -130,6 +135,8 @@ class RunSpec(_Spec):
     seed: int = 0
     only_evaluate: bool = False
     """Skip inference and score the answers already in the run directory."""
+    prototype_csv: bool = False
+    """Evaluate also writes the prototype's answers and metric CSVs (``<run>/prototype/``)."""
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
     """Where the stages run and what they install at start."""
 
@@ -167,6 +174,26 @@ class Manifest(BaseModel):
     stages: dict[str, StageInfo] = Field(default_factory=dict)
     environments: dict[str, EnvironmentInfo] = Field(default_factory=dict)
     """Every environment a stage of this run ran in, by id (answers carry the id in ``env``)."""
+    owner: ProcessRef | None = None
+    """The ``vlmhb`` process driving the run; a ``running`` run whose owner is gone reads as
+    ``interrupted``."""
+
+    def mark_orphaned(self) -> bool:
+        """Read a ``running`` run whose owner process is gone as ``interrupted``.
+
+        Returns:
+            Whether anything changed.
+        """
+        if self.status != "running" or self.owner is None or not self.owner.is_gone():
+            return False
+        self.status = "interrupted"
+        for info in self.stages.values():
+            if info.status == "running":
+                info.status = "interrupted"
+                info.error = info.error or (
+                    f"interrupted: the vlmhb process running it (pid {self.owner.pid}) is gone"
+                )
+        return True
 
 
 class MetricInfo(_Spec):
@@ -215,6 +242,8 @@ class MetricsSummary(BaseModel):
     """Dataset samples with no answer in the answers file (not scored)."""
     dataset_fingerprint: str = ""
     answers_file: str = ""
+    tasks: list[str] = Field(default_factory=list)
+    """Tasks scored; a dataset's samples of other tasks were not expected to be answered."""
     aggregates: dict[str, list[AggregateRow]] = Field(default_factory=dict)
 
 
@@ -244,11 +273,71 @@ class SampleScoreRecord(BaseModel):
     images: list[str] = Field(default_factory=list)
 
 
+class MetricsDir:
+    """The files evaluation writes (a run's ``metrics/`` or ``vlmhb evaluate --out``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def by_id_csv(self) -> Path:
+        """``metrics_by_id.csv``: ``sample_id`` then one column per metric."""
+        return self.root / "metrics_by_id.csv"
+
+    def aggregate_csv(self, aggregator: str) -> Path:
+        """``metrics_<aggregator>.csv``: one row per group of that aggregator."""
+        return self.by_id_csv if aggregator == "by_id" else self.root / f"metrics_{aggregator}.csv"
+
+    @property
+    def summary_json(self) -> Path:
+        """``metrics.json``: the `MetricsSummary`."""
+        return self.root / "metrics.json"
+
+    @property
+    def samples_jsonl(self) -> Path:
+        """``samples.jsonl``: one `SampleScoreRecord` per scored sample."""
+        return self.root / "samples.jsonl"
+
+    def read_summary(self) -> MetricsSummary:
+        """Read ``metrics.json``."""
+        return read_json_model(self.summary_json, MetricsSummary)
+
+    def write_summary(self, summary: MetricsSummary) -> None:
+        """Write ``metrics.json`` atomically."""
+        write_json_model(self.summary_json, summary)
+
+    def read_samples(self) -> list[SampleScoreRecord]:
+        """Every record of ``samples.jsonl`` (empty when absent)."""
+        if not self.samples_jsonl.exists():
+            return []
+        return [rec for _, rec in read_jsonl_models(self.samples_jsonl, SampleScoreRecord)]
+
+
+_ASIDE = re.compile(r"\.old-\d{8}-\d{6}(-\d+)?$")
+"""Suffix of a run folder moved aside by ``--fresh``: ``<run>.old-<time>`` is not a run."""
+
+
 class RunDir:
     """The layout of one run directory; nobody else joins these path strings."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    def move_aside(self) -> Path:
+        """Rename the folder to ``<name>.old-<time>`` (never deleted) and return the new path."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.root.with_name(f"{self.root.name}.old-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.root.with_name(f"{self.root.name}.old-{stamp}-{n}")
+        self.root.rename(aside)
+        return aside
+
+    @property
+    def metrics(self) -> MetricsDir:
+        """``metrics/``: what evaluate writes."""
+        return MetricsDir(self.root / "metrics")
 
     @property
     def run_spec(self) -> Path:
@@ -273,12 +362,12 @@ class RunDir:
     @property
     def metrics_json(self) -> Path:
         """``metrics/metrics.json``: the `MetricsSummary`."""
-        return self.root / "metrics" / "metrics.json"
+        return self.metrics.summary_json
 
     @property
     def samples(self) -> Path:
         """Per-sample answers, references, scores and flags written by evaluate."""
-        return self.root / "metrics" / "samples.jsonl"
+        return self.metrics.samples_jsonl
 
     @property
     def report_dir(self) -> Path:
@@ -289,6 +378,12 @@ class RunDir:
     def logs_dir(self) -> Path:
         """``logs/``: one log file per stage."""
         return self.root / "logs"
+
+    @property
+    def heartbeat(self) -> Path:
+        """``.heartbeat``: touched every second by the vlmhb process driving a stage; a stage
+        in a container stops when it goes stale (`vlmhyperbench.envs.lifeline`)."""
+        return self.root / ".heartbeat"
 
     def log_file(self, stage: str) -> Path:
         """``logs/<stage>.log``."""
@@ -303,8 +398,11 @@ class RunDir:
         write_json_model(self.run_spec, spec)
 
     def read_manifest(self) -> Manifest:
-        """Read ``manifest.json``."""
-        return read_json_model(self.manifest, Manifest)
+        """Read ``manifest.json``; a run left ``running`` by a process that is gone reads as
+        ``interrupted`` (see `Manifest.mark_orphaned`)."""
+        manifest = read_json_model(self.manifest, Manifest)
+        manifest.mark_orphaned()
+        return manifest
 
     def write_manifest(self, manifest: Manifest) -> None:
         """Write ``manifest.json`` atomically."""
@@ -331,8 +429,20 @@ class RunDir:
 
     def read_metrics(self) -> MetricsSummary:
         """Read ``metrics/metrics.json``."""
-        return read_json_model(self.metrics_json, MetricsSummary)
+        return self.metrics.read_summary()
 
     def write_metrics(self, summary: MetricsSummary) -> None:
         """Write ``metrics/metrics.json`` atomically."""
-        write_json_model(self.metrics_json, summary)
+        self.metrics.write_summary(summary)
+
+
+def experiment_runs(root: Path) -> list[RunDir]:
+    """The run folders of an experiment folder, by name: those holding ``run_spec.json``,
+    without the ones ``--fresh`` moved aside."""
+    if not root.is_dir():
+        return []
+    return [
+        RunDir(p)
+        for p in sorted(root.iterdir())
+        if not _ASIDE.search(p.name) and (p / "run_spec.json").is_file()
+    ]

@@ -5,16 +5,8 @@ An executor runs one stage of one run — ``python -m vlmhyperbench stage <stage
 environment, a Docker container, an Apptainer container. The stage reads only its run
 folder and the dataset and writes only into the run folder, so the executor's job is
 to start it with the right interpreter, mounts and environment variables, relay its
-progress events and log, and say how it ended.
-
-Protocol with the stage process:
-- ``VLMHB_ENVIRONMENT`` (JSON): what the executor knows of the environment (kind,
-  image and its id, venv); the stage adds what it sees (packages, Python) and
-  records it in the manifest.
-- ``VLMHB_PATH_MAP`` (JSON): host path → path inside the environment, for local
-  packages installed at start.
-- stdout lines starting with `EVENT_PREFIX` are progress events; every other line
-  goes to ``logs/<stage>.console.log``.
+progress events and log, and say how it ended. What crosses into the stage process
+(variables, event lines) is defined in `vlmhyperbench.envs._protocol`.
 """
 
 from __future__ import annotations
@@ -25,26 +17,22 @@ import os
 import signal
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from ..core import ConfigError, EnvironmentFailure, ExecutorSpec, Registry, RunDir, RunSpec
-from ..core.events import Event, EventSink
+from ..core.events import EventSink
+from ._protocol import ENV_FACTS, ENV_HEARTBEAT, ENV_INSTALL, ENV_PATH_MAP, ENV_WHEELS, decode_event
 
 __all__ = [
-    "BASE_VARIABLES",
-    "ENV_FACTS",
-    "ENV_PATH_MAP",
-    "EVENT_PREFIX",
+    "HEARTBEAT_TIMEOUT_S",
     "ContainerExecutor",
     "ContainerLayout",
     "Executor",
     "LineRelay",
     "StageExit",
     "StageRequest",
-    "decode_event",
-    "encode_event",
     "executors",
     "exit_reason",
     "stage_arguments",
@@ -58,27 +46,8 @@ DATA_MOUNT = "/vlmhb/data"
 WHEELS_MOUNT = "/vlmhb/wheels"
 CACHE_MOUNT = "/vlmhb/cache"
 PACKAGES_MOUNT = "/vlmhb/packages"
-# what a clean environment keeps from the host so that programs work at all
-BASE_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "TERM")
-
-ENV_FACTS = "VLMHB_ENVIRONMENT"
-ENV_PATH_MAP = "VLMHB_PATH_MAP"
-EVENT_PREFIX = "@@vlmhb-event "
-
-
-def encode_event(event: Event) -> str:
-    """One stdout line carrying ``event``."""
-    return EVENT_PREFIX + json.dumps(asdict(event), ensure_ascii=False)
-
-
-def decode_event(line: str) -> Event | None:
-    """The event on a stdout line, or None for an ordinary log line."""
-    if not line.startswith(EVENT_PREFIX):
-        return None
-    try:
-        return Event(**json.loads(line[len(EVENT_PREFIX) :]))
-    except (ValueError, TypeError):
-        return None
+HEARTBEAT_TIMEOUT_S = 15.0
+"""A stage in a container stops when its run's heartbeat is older than this (its vlmhb is gone)."""
 
 
 @dataclass
@@ -286,8 +255,6 @@ def container_layout(request: StageRequest, facts: dict[str, object]) -> Contain
     (``VLMHB_INSTALL``), where local packages are mounted (``VLMHB_PATH_MAP``) and what
     the executor knows of the environment (``VLMHB_ENVIRONMENT``).
     """
-    from .stage_env import ENV_INSTALL, ENV_WHEELS
-
     spec = request.spec.environment
     ex = spec.executor
     infer = request.gpu_stage
@@ -313,6 +280,7 @@ def container_layout(request: StageRequest, facts: dict[str, object]) -> Contain
             ENV_FACTS: json.dumps(facts),
             ENV_PATH_MAP: json.dumps(path_map),
             ENV_INSTALL: "1",
+            ENV_HEARTBEAT: str(HEARTBEAT_TIMEOUT_S),
             "HOME": "/tmp",
             "PYTHONUNBUFFERED": "1",
         }

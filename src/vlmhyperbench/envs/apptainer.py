@@ -22,7 +22,6 @@ import anyio
 from .._paths import cache_dir
 from ..core import EnvironmentFailure
 from ._base import (
-    BASE_VARIABLES,
     DATA_MOUNT,
     RUN_MOUNT,
     ContainerExecutor,
@@ -34,6 +33,7 @@ from ._base import (
     host_has_gpus,
     stage_arguments,
 )
+from ._protocol import BASE_VARIABLES
 from .local import run_process
 
 __all__ = ["ApptainerExecutor", "apptainer_command"]

@@ -21,9 +21,6 @@ import anyio
 from anyio.abc import Process
 
 from ._base import (
-    BASE_VARIABLES,
-    ENV_FACTS,
-    ENV_PATH_MAP,
     Executor,
     LineRelay,
     StageExit,
@@ -33,7 +30,7 @@ from ._base import (
     forwarded_env,
     stage_arguments,
 )
-from .stage_env import ENV_INSTALL, ENV_WHEELS
+from ._protocol import BASE_VARIABLES, ENV_FACTS, ENV_INSTALL, ENV_PARENT_PID, ENV_PATH_MAP, ENV_WHEELS
 
 __all__ = ["LocalExecutor", "VenvExecutor", "run_process"]
 
@@ -92,6 +89,7 @@ class LocalExecutor(Executor):
         argv = [python, *stage_arguments(request.stage, str(request.run_dir.root.resolve()), dataset)]
         env = self.environment(request)
         env[ENV_FACTS] = json.dumps(facts)
+        env[ENV_PARENT_PID] = str(os.getpid())  # the stage stops when this process is gone
         returncode = await run_process(argv, env, request)
         return StageExit(returncode, exit_reason(returncode))
 

@@ -18,15 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core import EnvironmentInfo, InstallReport, RunDir, RunSpec, read_json_model, write_json_model
-from ._base import ENV_FACTS, ENV_PATH_MAP
+from ._protocol import ENV_FACTS, ENV_INSTALL, ENV_INSTALL_REPORT, ENV_PATH_MAP, ENV_WHEELS
 
-__all__ = ["ENV_INSTALL", "ENV_INSTALL_REPORT", "ENV_WHEELS", "environment_info", "install_and_reexec"]
+__all__ = ["environment_info", "install_and_reexec"]
 
 logger = logging.getLogger(__name__)
-
-ENV_INSTALL = "VLMHB_INSTALL"
-ENV_INSTALL_REPORT = "VLMHB_INSTALL_REPORT"
-ENV_WHEELS = "VLMHB_WHEELS"
 
 
 def _facts() -> dict[str, Any]:

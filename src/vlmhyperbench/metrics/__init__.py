@@ -1,5 +1,5 @@
 """Metrics: per-sample scores, registered by name with a version."""
 
-from ._base import CorpusValue, Metric, Score, build_metric, metrics, register_metric
+from ._base import Answered, CorpusValue, Metric, Score, build_metric, metrics, register_metric
 
-__all__ = ["CorpusValue", "Metric", "Score", "build_metric", "metrics", "register_metric"]
+__all__ = ["Answered", "CorpusValue", "Metric", "Score", "build_metric", "metrics", "register_metric"]

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..core import (
+    AnswerRecord,
     ConfigError,
     MetricInfo,
     PluginRef,
@@ -18,7 +19,16 @@ from ..core import (
     problems_from_validation_error,
 )
 
-__all__ = ["CorpusValue", "Metric", "Score", "batch_edits", "build_metric", "metrics", "register_metric"]
+__all__ = [
+    "Answered",
+    "CorpusValue",
+    "Metric",
+    "Score",
+    "batch_edits",
+    "build_metric",
+    "metrics",
+    "register_metric",
+]
 
 
 class Score(NamedTuple):
@@ -37,6 +47,16 @@ class Score(NamedTuple):
     detail: Mapping[str, Any] | None = None
     """Per-sample facts a corpus statistic needs: a label, tp/fp/fn counts, per-field
     matches (``{"fields": {key: value}}`` feeds the ``by_field`` aggregator)..."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What evaluation hands a metric for one sample."""
+
+    text: str
+    """The answer as metrics compare it (parsed by the task; "" for a failed request)."""
+    record: AnswerRecord | None = None
+    """The full answer record (timings, usage, server figures), when the answers file has one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +85,11 @@ class Metric(BaseModel):
     def score_batch(self, answers: Sequence[str], samples: Sequence[Sample]) -> list[Score]:
         """`score` for many answers at once; metrics with a vectorised path override it."""
         return [self.score(answer, sample) for answer, sample in zip(answers, samples)]
+
+    def score_answers(self, answers: Sequence[Answered], samples: Sequence[Sample]) -> list[Score]:
+        """What evaluation calls: text metrics score the text (`score_batch`); metrics of
+        how an answer was produced (`vlmhyperbench.metrics.resources`) read the record."""
+        return self.score_batch([a.text for a in answers], samples)
 
     def corpus(self, scores: Sequence[Score]) -> CorpusValue | None:
         """The corpus value of a group of valid scores; None when the metric has none.

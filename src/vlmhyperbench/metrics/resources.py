@@ -3,8 +3,9 @@
 They score how an answer was produced, not what it says, so they read the
 `AnswerRecord` (``timings``, ``usage``, ``extra.performance``) instead of the text.
 Answers without the figure (a failed request, an answers CSV without timings, a
-backend that does not stream) have no value and are left out of the mean; the report
-says how many were scored. Definitions (see docs/metrics.md):
+backend that does not stream) and answers served from a cache (``extra.cached``: the
+Tesseract baseline reuses a page's OCR) have no value and are left out of the mean; the
+report says how many were scored. Definitions (see docs/metrics.md):
 
 - ``latency_s``: from just before the request was sent to the last byte of the answer.
 - ``ttft_s``: from the send to the first content token (streaming backends only).
@@ -16,10 +17,11 @@ says how many were scored. Definitions (see docs/metrics.md):
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any
 
 from ..core import AnswerRecord, Sample
-from ._base import Metric, Score, register_metric
+from ._base import Answered, Metric, Score, register_metric
 
 __all__ = ["ResourceMetric"]
 
@@ -27,13 +29,18 @@ __all__ = ["ResourceMetric"]
 class ResourceMetric(Metric):
     """Base of metrics computed from an `AnswerRecord` instead of the answer text."""
 
-    uses_record: ClassVar[bool] = True
-
     def score(self, answer: str, sample: Sample) -> Score:
-        return Score(None, invalid="resource metrics need the answer record")
+        """Not defined: a text alone carries no timing. Evaluation calls `score_answers`."""
+        raise TypeError(f"metric '{self.name}' scores answer records, not text: call score_answers()")
+
+    def score_answers(self, answers: Sequence[Answered], samples: Sequence[Sample]) -> list[Score]:
+        return [self.score_record(a.record, sample) for a, sample in zip(answers, samples)]
 
     def score_record(self, record: AnswerRecord | None, sample: Sample) -> Score:
-        """The figure for one answer, or no value when the record does not carry it."""
+        """The figure for one answer, or no value when the record does not carry it or the
+        answer came from a cache (``extra.cached``: its time is not the model's)."""
+        if record is not None and record.extra.get("cached"):
+            return Score(None, invalid="served from a cache: not a measured time")
         value = self.read(record) if record is not None and record.ok else None
         return Score(None, invalid="not measured") if value is None else Score(float(value))
 

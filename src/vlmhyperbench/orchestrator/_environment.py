@@ -11,25 +11,32 @@ from typing import Any
 
 __all__ = ["git_commit", "host_info", "package_versions"]
 
-PACKAGES = (
-    "vlmhyperbench",
-    "pydantic",
-    "httpx",
-    "anyio",
-    "rapidfuzz",
-    "pillow",
-    "jinja2",
-    "pyyaml",
-    "typer",
-    "rich",
-    "plotly",
-)
+RECORDED_EXTRAS = ("hf", "serve")
+"""Optional dependencies whose versions shape results (model code, serving) besides the core ones."""
+
+
+def _recorded_names() -> list[str]:
+    """This package and what it depends on, read from its own metadata (pyproject.toml):
+    the core dependencies and those of `RECORDED_EXTRAS`."""
+    from packaging.requirements import Requirement
+
+    names = ["vlmhyperbench"]
+    for text in metadata.requires("vlmhyperbench") or []:
+        req = Requirement(text)
+        marker = req.marker
+        if marker is None or any(marker.evaluate({"extra": extra}) for extra in RECORDED_EXTRAS):
+            names.append(req.name)
+    return list(dict.fromkeys(names))
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of the packages a run's numbers depend on."""
+    """Installed versions of the packages a run's numbers depend on (those not installed are left out)."""
+    try:
+        names = _recorded_names()
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return {}
     out = {}
-    for name in PACKAGES:
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -8,7 +8,7 @@ datasets (rows, images, fingerprint), prompt files and templates.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..core import (
     InstallItem,
     PluginRef,
     Problem,
+    PromptSpec,
     RunSpec,
     Sample,
     SourceLocation,
@@ -39,8 +40,8 @@ from ..envs import executors
 from ..envs.packages import PackageRegistry, run_mode_from_env
 from ..metrics import Metric, build_metric
 from ..metrics import metrics as metric_registry
-from ..prompts import make_prompt_spec
-from ..tasks import tasks
+from ..prompts import PromptManager, make_prompt_spec
+from ..tasks import Task, tasks
 
 __all__ = ["ExperimentPlan", "PlannedRun", "plan_experiment"]
 
@@ -80,7 +81,7 @@ class _Planner:
         self.loaded = loaded
         self.base = loaded.base_dir
         self.problems: list[Problem] = []
-        self.datasets: dict[tuple[Path, str], Dataset] = {}
+        self.datasets: dict[tuple[Path, str, bool], Dataset] = {}
         cfg = loaded.config
         self.catalogue = load_catalogue([self._path(p) for p in cfg.catalogues], cfg.models)
         self.executor_override = executor
@@ -173,9 +174,8 @@ class _Planner:
         if self.executor_override:
             merged["kind"] = self.executor_override
         spec = ExecutorSpec.model_validate(merged)
-        where = self.at("runs", i, "executor", "kind")
-        if spec.kind != "inline":
-            executors.get(spec.kind, where)
+        if spec.kind != "inline" and not self.executor_override:  # the override is checked once, up front
+            executors.get(spec.kind, self.at("runs", i, "executor", "kind"))
         updates: dict[str, Any] = {}
         if spec.kind in ("docker", "apptainer") and spec.image is None:
             if entry is None or entry.docker_image is None:
@@ -220,11 +220,14 @@ class _Planner:
 
     def dataset(self, i: int, run: RunConfig) -> tuple[Dataset, list[Sample]]:
         path = self._path(run.dataset.path)
-        key = (path, run.dataset.layout)
+        key = (path, run.dataset.layout, not run.only_evaluate)
         if key not in self.datasets:
             if run.dataset.layout != "auto":
                 dataset_loaders.get(run.dataset.layout, self.at("runs", i, "dataset", "layout"))
-            self.datasets[key] = load_dataset(path, layout=run.dataset.layout, default_task=run.task)
+            # pages are needed to ask a model, not to score its answers
+            self.datasets[key] = load_dataset(
+                path, layout=run.dataset.layout, default_task=run.task, check_images=not run.only_evaluate
+            )
         data = self.datasets[key]
         filters = {k: v for k, v in run.dataset.filters.model_dump().items() if v}
         samples = apply_filters(data.samples, {**filters, "task": [run.task]})
@@ -237,6 +240,16 @@ class _Planner:
                 hint=f"the dataset has tasks {tasks_found} and doc_classes {classes}",
             )
         return data, samples
+
+    def check_prompts(self, i: int, prompts: PromptSpec, task: Task, samples: list[Sample]) -> None:
+        """Render every sample's prompts now: an undefined variable is found before any request."""
+        manager = PromptManager(prompts, task)
+        for sample in samples:
+            try:
+                manager.resolve(sample)
+            except ConfigError as exc:
+                where = self.at("runs", i, "prompts")
+                raise ConfigError(problems=[replace(p, location=where) for p in exc.problems]) from None
 
     def metrics(self, i: int, run: RunConfig, isolated: bool) -> tuple[list[Metric], list[PluginRef]]:
         """Metrics built here, and the refs of all (a plugin installed only in the run's
@@ -284,6 +297,7 @@ class _Planner:
             mapping=p.mapping,
             collection=self._path(p.collection) if p.collection else None,
         )
+        self.check_prompts(i, prompts, task.obj, samples)
         run_id = run.name or _slug(f"{label}-{data.root.name}-{run.task}")
         backend_name = backend_ref.name
         filters = {k: v for k, v in run.dataset.filters.model_dump().items() if v}
@@ -309,6 +323,7 @@ class _Planner:
             concurrency=run.concurrency,
             seed=run.seed,
             only_evaluate=run.only_evaluate,
+            prototype_csv=run.prototype_csv,
             environment=environment,
         )
         registry = {
@@ -349,6 +364,8 @@ def plan_experiment(loaded: LoadedExperiment, executor: str | None = None) -> Ex
         loaded: The loaded config.
         executor: Run every run with this executor kind (``vlmhb run --executor``).
     """
+    if executor is not None and executor != "inline":
+        executors.get(executor, SourceLocation(key="--executor"))
     planner = _Planner(loaded, executor)
     runs: list[PlannedRun] = []
     for i, run in enumerate(loaded.config.runs):

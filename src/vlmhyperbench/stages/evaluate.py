@@ -1,10 +1,13 @@
 """Evaluation stage: score answers against a dataset, aggregate, write metric files.
 
-Output (``out_dir``): ``metrics_by_id.csv`` (``sample_id`` then one column per metric,
-named as given), ``metrics_<aggregator>.csv`` for the other aggregators, ``metrics.json``
+Output (a `MetricsDir`: a run's ``metrics/`` or ``vlmhb evaluate --out``):
+``metrics_by_id.csv`` (``sample_id`` then one column per metric, named as given),
+``metrics_<aggregator>.csv`` for the other aggregators, ``metrics.json``
 (`MetricsSummary`) and ``samples.jsonl`` (each sample's answer, references and scores).
 A failed request, or an answer that cannot be parsed where the task needs JSON, is
-scored as an empty answer (the strict score) and flagged.
+scored as an empty answer (the strict score) and flagged. Only samples of the answered
+task(s) are expected to have an answer: a dataset's samples of other tasks are not
+counted as missing.
 """
 
 from __future__ import annotations
@@ -14,11 +17,16 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
-from ..aggregators import ScoredSample, aggregators
+import anyio
+
+from ..aggregators import DEFAULT_AGGREGATORS, ScoredSample, aggregators
 from ..core import (
     AggregateRow,
+    ConfigError,
     DatasetError,
+    MetricsDir,
     MetricsSummary,
     Problem,
     RunDir,
@@ -28,15 +36,22 @@ from ..core import (
     SourceLocation,
     StatisticsSpec,
     atomic_write_text,
-    write_json_model,
+    prepare_output_dir,
 )
 from ..datasets import Dataset, apply_filters, load_dataset
-from ..metrics import Metric, Score
-from ..metrics.resources import ResourceMetric
+from ..metrics import Answered, Metric, Score
 from ..tasks import tasks
 from ._answers import LoadedAnswer, read_answers_file
+from ._base import StageContext, StageResult
+from .prototype_files import write_run_prototype_files
 
-__all__ = ["evaluate_answers", "evaluate_run", "score_samples", "write_metric_files"]
+__all__ = [
+    "EvaluateStage",
+    "evaluate_answers",
+    "evaluate_run",
+    "score_samples",
+    "write_metric_files",
+]
 
 Progress = Callable[[int, int], None]
 
@@ -69,12 +84,10 @@ def score_samples(
     """Score each sample that has an answer with every metric (a metric at a time)."""
     prepared = [_prepare(s, answers[s.id]) for s in samples if s.id in answers]
     views = [p.view for p in prepared]
+    answered = [Answered(p.text, p.loaded.record) for p in prepared]
     columns: dict[str, list[Score]] = {}
     for done, metric in enumerate(metrics, start=1):
-        if isinstance(metric, ResourceMetric):
-            columns[metric.name] = [metric.score_record(p.loaded.record, p.view) for p in prepared]
-        else:
-            columns[metric.name] = metric.score_batch([p.text for p in prepared], views)
+        columns[metric.name] = metric.score_answers(answered, views)
         if progress is not None:
             progress(done * len(prepared), len(metrics) * len(prepared))
     rows: list[ScoredSample] = []
@@ -82,13 +95,10 @@ def score_samples(
         scores = {name: column[i] for name, column in columns.items()}
         lenient = {}
         if p.invalid is not None and p.loaded.answer is not None:
-            repaired = tasks.get(p.sample.task).repair(p.loaded.answer, p.sample)
-            lenient = {
-                m.name: scores[m.name]
-                if isinstance(m, ResourceMetric)
-                else m.score(repaired.text or "", p.view)
-                for m in metrics
-            }
+            repaired = Answered(
+                tasks.get(p.sample.task).repair(p.loaded.answer, p.sample).text or "", p.loaded.record
+            )
+            lenient = {m.name: m.score_answers([repaired], [p.view])[0] for m in metrics}
         rows.append(ScoredSample(p.sample, scores, p.loaded.answer, p.loaded.error, p.invalid, lenient))
     return rows
 
@@ -151,17 +161,16 @@ def _aggregate_csv(rows: Sequence[AggregateRow], names: Sequence[str]) -> str:
 
 
 def write_metric_files(
-    out_dir: Path,
+    out: MetricsDir,
     rows: Sequence[ScoredSample],
     metrics: Sequence[Metric],
-    aggregator_names: Sequence[str],
     summary: MetricsSummary,
 ) -> None:
-    """Write the CSVs, ``samples.jsonl`` and ``metrics.json`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write the CSVs, ``samples.jsonl`` and ``metrics.json`` into ``out``."""
+    prepare_output_dir(out.root, "the metrics folder")
     names = [m.name for m in metrics]
     atomic_write_text(
-        out_dir / "metrics_by_id.csv",
+        out.by_id_csv,
         _csv_text(
             ["sample_id", *names], [[r.sample.id, *(_fmt(r.scores[n].value) for n in names)] for r in rows]
         ),
@@ -169,7 +178,7 @@ def write_metric_files(
     for agg_name, agg_rows in summary.aggregates.items():
         if agg_name == "by_id":
             continue
-        atomic_write_text(out_dir / f"metrics_{agg_name}.csv", _aggregate_csv(agg_rows, names))
+        atomic_write_text(out.aggregate_csv(agg_name), _aggregate_csv(agg_rows, names))
     lines = [
         SampleScoreRecord(
             sample_id=r.sample.id,
@@ -188,8 +197,8 @@ def write_metric_files(
         ).model_dump_json()
         for r in rows
     ]
-    atomic_write_text(out_dir / "samples.jsonl", "\n".join(lines) + ("\n" if lines else ""))
-    write_json_model(out_dir / "metrics.json", summary)
+    atomic_write_text(out.samples_jsonl, "\n".join(lines) + ("\n" if lines else ""))
+    out.write_summary(summary)
 
 
 def summarise_scores(
@@ -201,6 +210,7 @@ def summarise_scores(
     fingerprint: str,
     answers_file: str,
     statistics: StatisticsSpec,
+    tasks: Sequence[str] = (),
 ) -> MetricsSummary:
     """The `MetricsSummary` of scored rows."""
     aggregates = {
@@ -214,6 +224,7 @@ def summarise_scores(
         n_missing=n_missing,
         dataset_fingerprint=fingerprint,
         answers_file=answers_file,
+        tasks=list(tasks),
         aggregates=aggregates,
     )
 
@@ -224,23 +235,34 @@ def evaluate_answers(
     metrics: Sequence[Metric],
     out_dir: Path | str,
     *,
-    aggregator_names: Sequence[str] = ("by_id", "by_field", "by_doc_class", "general"),
+    aggregator_names: Sequence[str] = DEFAULT_AGGREGATORS,
     filters: dict[str, list[str]] | None = None,
     statistics: StatisticsSpec | None = None,
     progress: Progress | None = None,
 ) -> MetricsSummary:
     """Score an answers file against a dataset and write the metric files.
 
+    Args:
+        filters: Kept values per sample attribute (``doc_class``, ``question_type``,
+            ``split``, ``task``). Without a ``task`` filter, the tasks of the answered
+            samples are scored: a dataset's samples of other tasks are not "missing".
+
     Raises:
         DatasetError: the dataset or answers are malformed, or answer ids are unknown.
+        ConfigError: ``out_dir`` cannot be a folder.
     """
-    data = dataset if isinstance(dataset, Dataset) else load_dataset(Path(dataset))
+    out = MetricsDir(Path(out_dir))
+    prepare_output_dir(out.root, "--out")
+    data = dataset if isinstance(dataset, Dataset) else load_dataset(Path(dataset), check_images=False)
     for name in aggregator_names:
         aggregators.get(name)
     answers_path = Path(answers_file)
     answers = read_answers_file(answers_path)
     _check_ids(data.samples, answers, answers_path, {s.id for s in data.samples})
-    samples = apply_filters(data.samples, filters or {})
+    kept = dict(filters or {})
+    if not kept.get("task"):
+        kept["task"] = sorted({s.task for s in data.samples if s.id in answers})
+    samples = apply_filters(data.samples, kept)
     rows = score_samples(samples, answers, metrics, progress)
     summary = summarise_scores(
         rows,
@@ -250,8 +272,9 @@ def evaluate_answers(
         fingerprint=data.fingerprint,
         answers_file=str(answers_path),
         statistics=statistics or StatisticsSpec(),
+        tasks=kept["task"],
     )
-    write_metric_files(Path(out_dir), rows, metrics, aggregator_names, summary)
+    write_metric_files(out, rows, metrics, summary)
     return summary
 
 
@@ -262,8 +285,17 @@ def evaluate_run(
     metrics: Sequence[Metric],
     progress: Progress | None = None,
 ) -> MetricsSummary:
-    """Evaluation stage of a run: score ``answers.jsonl`` into ``metrics/``."""
-    answers = read_answers_file(run_dir.answers) if run_dir.answers.exists() else {}
+    """Evaluation stage of a run: score ``answers.jsonl`` into ``metrics/``.
+
+    The answers are read through the run folder's contract (`RunDir.latest_answers`):
+    every record is validated, and a bad one is an error naming its line.
+    """
+    answers = {
+        sample_id: LoadedAnswer(
+            sample_id, record.answer, record.error.message if record.error else None, 0, record
+        )
+        for sample_id, record in run_dir.latest_answers().items()
+    }
     rows = score_samples(samples, answers, metrics, progress)
     summary = summarise_scores(
         rows,
@@ -273,6 +305,36 @@ def evaluate_run(
         fingerprint=spec.dataset.fingerprint,
         answers_file=run_dir.answers.name,
         statistics=spec.statistics,
+        tasks=[spec.task],
     )
-    write_metric_files(run_dir.metrics_dir, rows, metrics, spec.aggregators, summary)
+    write_metric_files(run_dir.metrics, rows, metrics, summary)
+    if spec.prototype_csv:
+        write_run_prototype_files(run_dir, spec, samples)
     return summary
+
+
+class EvaluateStage:
+    """Score the run's answers with its metrics into ``metrics/``."""
+
+    name: ClassVar[str] = "evaluate"
+    needs_samples: ClassVar[bool] = True
+    needs_pages: ClassVar[bool] = False
+    needs_backend: ClassVar[bool] = False
+    needs_metrics: ClassVar[bool] = True
+
+    def check(self, run_dir: RunDir, stages: Sequence[str]) -> None:
+        """There must be answers, or an inference stage to make them."""
+        if "infer" not in stages and not run_dir.answers.exists():
+            raise ConfigError(
+                f"there are no answers to evaluate: {run_dir.answers} does not exist",
+                hint="run inference first (only_evaluate: false), or copy an answers.jsonl there",
+            )
+
+    async def run(self, ctx: StageContext) -> StageResult:
+        """Score in a worker thread (metrics are synchronous)."""
+        summary = await anyio.to_thread.run_sync(
+            lambda: evaluate_run(ctx.run_dir, ctx.spec, ctx.samples, ctx.metrics, ctx.progress)
+        )
+        return StageResult(
+            {"scored": summary.n_samples, "errors": summary.n_errors, "missing": summary.n_missing}
+        )

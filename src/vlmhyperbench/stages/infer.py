@@ -2,7 +2,9 @@
 
 Each answer is appended to ``answers.jsonl`` and flushed as soon as it completes, so a
 killed run loses nothing that finished. Running again resumes: samples with an answer
-are skipped, failed ones are requested again.
+are skipped, failed ones are requested again. Every prompt is rendered before the first
+request: a template that cannot be rendered for some sample is the user's mistake and
+fails the run before the backend starts, instead of failing each sample.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import anyio
 
 from ..backends import GenerationRequest, GenerationResult, ModelBackend
-from ..core import AnswerRecord, ConfigError, ErrorInfo, RunDir, RunSpec, Sample
+from ..core import AnswerRecord, ErrorInfo, JsonlAppender, RunDir, RunSpec, Sample
 from ..prompts import PromptManager
 from ..tasks import tasks
+from ._base import StageContext, StageResult
 
-__all__ = ["InferenceResult", "run_inference"]
+__all__ = ["InferStage", "InferenceResult", "build_requests", "run_inference"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +38,32 @@ class InferenceResult:
     skipped: int
     """Already answered before this pass."""
     ok: int
+    """Answered in this pass."""
     failed: int
+    """Failed in this pass (requested again next time)."""
+
+    def counts(self) -> dict[str, int]:
+        """For the manifest: ``ok`` counts every answered sample, reused or new."""
+        return {
+            "total": self.total,
+            "ok": self.skipped + self.ok,
+            "reused": self.skipped,
+            "new": self.ok,
+            "failed": self.failed,
+        }
 
 
-def _request(
-    sample: Sample, spec: RunSpec, prompts: PromptManager
-) -> tuple[GenerationRequest, AnswerRecord | None]:
+def build_requests(spec: RunSpec, samples: Sequence[Sample]) -> list[tuple[GenerationRequest, AnswerRecord]]:
+    """The request of each sample, and the answer record it starts (prompts filled in).
+
+    Raises:
+        ConfigError: a prompt template cannot be rendered for some sample.
+    """
+    prompts = PromptManager(spec.prompts, tasks.get(spec.task))
+    return [_request(sample, spec, prompts) for sample in samples]
+
+
+def _request(sample: Sample, spec: RunSpec, prompts: PromptManager) -> tuple[GenerationRequest, AnswerRecord]:
     prompt = prompts.resolve(sample)
     req = GenerationRequest(
         sample_id=sample.id,
@@ -88,6 +112,12 @@ async def _watched(
             await stream.aclose()  # type: ignore[attr-defined]
 
 
+def unanswered(run_dir: RunDir, samples: Sequence[Sample]) -> list[Sample]:
+    """The samples without a successful answer in the run folder."""
+    done = {sid for sid, rec in run_dir.latest_answers().items() if rec.ok}
+    return [s for s in samples if s.id not in done]
+
+
 async def run_inference(
     run_dir: RunDir,
     spec: RunSpec,
@@ -99,45 +129,34 @@ async def run_inference(
     """Answer every sample without a successful answer; the backend must be started.
 
     ``env_id`` (the environment's id in the manifest) is stamped on every answer.
+
+    Raises:
+        ConfigError: a prompt template cannot be rendered for some sample (nothing is asked).
     """
-    done = {sid for sid, rec in run_dir.latest_answers().items() if rec.ok}
-    todo = [s for s in samples if s.id not in done]
-    prompts = PromptManager(spec.prompts, tasks.get(spec.task))
+    todo = build_requests(spec, unanswered(run_dir, samples))
     limiter = anyio.CapacityLimiter(spec.concurrency)
     counts = {"ok": 0, "failed": 0}
     finished = len(samples) - len(todo)
     if progress:
         progress(finished, len(samples))
 
-    async def one(sample: Sample, appender) -> None:  # type: ignore[no-untyped-def]
+    async def one(request: GenerationRequest, template: AnswerRecord, appender: JsonlAppender) -> None:
         nonlocal finished
         async with limiter:
-            try:
-                request, template = _request(sample, spec, prompts)
-            except ConfigError as exc:
-                record = AnswerRecord(
-                    sample_id=sample.id,
-                    answer=None,
-                    backend=backend.name,
-                    error=ErrorInfo(kind="config", message=exc.render(), retryable=False),
-                    env=env_id,
-                )
-            else:
-                result = await _watched(backend, request, spec.hang_after_s)
-                assert template is not None
-                record = template.model_copy(
-                    update={
-                        "answer": result.text if result.error is None else None,
-                        "error": result.error,
-                        "usage": result.usage,
-                        "timings": result.timings,
-                        "finish_reason": result.finish_reason,
-                        "model": backend.model_label(),
-                        "backend": backend.name,
-                        "extra": result.extra,
-                        "env": env_id,
-                    }
-                )
+            result = await _watched(backend, request, spec.hang_after_s)
+            record = template.model_copy(
+                update={
+                    "answer": result.text if result.error is None else None,
+                    "error": result.error,
+                    "usage": result.usage,
+                    "timings": result.timings,
+                    "finish_reason": result.finish_reason,
+                    "model": backend.model_label(),
+                    "backend": backend.name,
+                    "extra": result.extra,
+                    "env": env_id,
+                }
+            )
             appender.append(AnswerRecord.model_validate(record.model_dump()))
             counts["ok" if record.ok else "failed"] += 1
             finished += 1
@@ -146,6 +165,36 @@ async def run_inference(
 
     with run_dir.answers_appender() as appender:
         async with anyio.create_task_group() as tg:
-            for sample in todo:
-                tg.start_soon(one, sample, appender)
+            for request, template in todo:
+                tg.start_soon(one, request, template, appender)
     return InferenceResult(len(samples), len(samples) - len(todo), counts["ok"], counts["failed"])
+
+
+class InferStage:
+    """Start the backend, answer what is not answered yet, close the backend."""
+
+    name: ClassVar[str] = "infer"
+    needs_samples: ClassVar[bool] = True
+    needs_pages: ClassVar[bool] = True
+    needs_backend: ClassVar[bool] = True
+    needs_metrics: ClassVar[bool] = False
+
+    def check(self, run_dir: RunDir, stages: Sequence[str]) -> None:
+        """Inference can always run."""
+
+    async def run(self, ctx: StageContext) -> StageResult:
+        """Answer the run's samples; the backend is started here and always closed."""
+        backend = ctx.backend
+        assert backend is not None, "the backend is built where inference runs"
+        build_requests(ctx.spec, ctx.samples)  # a bad prompt fails the run before the backend starts
+        if "log_file" in type(backend).model_fields and getattr(backend, "log_file", None) is None:
+            backend.log_file = ctx.run_dir.log_file("engine")  # type: ignore[attr-defined]
+        await backend.start()
+        try:
+            described = {"backend:describe": str(backend.describe())}
+            result = await run_inference(
+                ctx.run_dir, ctx.spec, ctx.samples, backend, ctx.progress, env_id=ctx.env_id
+            )
+        finally:
+            await backend.aclose()
+        return StageResult(result.counts(), described)

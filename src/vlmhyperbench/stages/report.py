@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
-from ..core import RunDir
+import anyio
 
-__all__ = ["report_run", "write_experiment_comparison"]
+from ..core import Manifest, RunDir
+from ._base import StageContext, StageResult
+
+__all__ = ["ReportStage", "report_run", "write_experiment_comparison"]
 
 
-def report_run(run_dir: RunDir) -> list[Path]:
-    """Write ``report/report.{md,json,html}`` of one run."""
+def report_run(run_dir: RunDir, manifest: Manifest | None = None) -> list[Path]:
+    """Write ``report/report.{md,json,html}`` of one run (of ``manifest`` when given)."""
     from ..reports import write_run_report  # plotly is imported only when reporting
 
-    return write_run_report(run_dir)
+    return write_run_report(run_dir, manifest=manifest)
 
 
 def write_experiment_comparison(experiment_dir: Path, run_dirs: list[RunDir]) -> list[Path]:
@@ -21,3 +27,36 @@ def write_experiment_comparison(experiment_dir: Path, run_dirs: list[RunDir]) ->
     from ..reports import write_comparison
 
     return write_comparison(experiment_dir, run_dirs)
+
+
+def finished_view(manifest: Manifest, stage: str) -> Manifest:
+    """The run as it stands once ``stage``, its last stage, has succeeded: what its report
+    describes (the manifest on disk still says ``running`` while the report is written)."""
+    view = manifest.model_copy(deep=True)
+    if all(info.status == "completed" for name, info in view.stages.items() if name != stage):
+        view.status = "completed"
+    info = view.stages.get(stage)
+    if info is not None:
+        info.status = "completed"
+        info.finished_at = time.time()
+        info.duration_s = info.finished_at - (info.started_at or info.finished_at)
+    return view
+
+
+class ReportStage:
+    """Write the run's reports from its folder alone."""
+
+    name: ClassVar[str] = "report"
+    needs_samples: ClassVar[bool] = False
+    needs_pages: ClassVar[bool] = False
+    needs_backend: ClassVar[bool] = False
+    needs_metrics: ClassVar[bool] = False
+
+    def check(self, run_dir: RunDir, stages: Sequence[str]) -> None:
+        """A report can always be written (missing parts are shown as missing)."""
+
+    async def run(self, ctx: StageContext) -> StageResult:
+        """Render in a worker thread; the report describes the run as completed."""
+        view = finished_view(ctx.manifest, self.name)
+        written = await anyio.to_thread.run_sync(lambda: report_run(ctx.run_dir, view))
+        return StageResult({"files": len(written)})

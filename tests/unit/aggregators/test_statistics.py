@@ -10,7 +10,7 @@ import pytest
 from vlmhyperbench.aggregators import ScoredSample, aggregators
 from vlmhyperbench.aggregators.bootstrap import bootstrap_mean_ci, paired_test, seeded_rng
 from vlmhyperbench.core import AnswerRecord, Sample, StatisticsSpec, Timings
-from vlmhyperbench.metrics import Score, build_metric
+from vlmhyperbench.metrics import Answered, Score, build_metric
 
 
 def test_interval_is_seeded_and_contains_the_mean() -> None:
@@ -77,12 +77,19 @@ def test_resource_metrics_read_the_answer_record() -> None:
         extra={"performance": {"peak_vram_bytes": 3 * 2**30}},
     )
     sample = _sample(1, "a")
-    assert build_metric("latency_s").score_record(record, sample).value == 1.5  # type: ignore[attr-defined]
-    assert build_metric("ttft_s").score_record(record, sample).value == 0.25  # type: ignore[attr-defined]
-    assert build_metric("peak_vram_gb").score_record(record, sample).value == 3.0  # type: ignore[attr-defined]
+
+    def score(name: str, rec: AnswerRecord) -> Score:
+        return build_metric(name).score_answers([Answered("x", rec)], [sample])[0]
+
+    assert score("latency_s", record).value == 1.5
+    assert score("ttft_s", record).value == 0.25
+    assert score("peak_vram_gb", record).value == 3.0
     failed = AnswerRecord(sample_id="1", answer=None)
-    assert build_metric("latency_s").score_record(failed, sample).value is None  # type: ignore[attr-defined]
-    assert Score(None).value is None
+    assert score("latency_s", failed).value is None
+    cached = record.model_copy(update={"extra": {"cached": True}})
+    assert score("latency_s", cached) == Score(None, invalid="served from a cache: not a measured time")
+    with pytest.raises(TypeError, match="scores answer records, not text"):
+        build_metric("latency_s").score("x", sample)  # a text alone has no timing: no silent invalid
 
 
 def test_small_samples_get_the_exact_sign_flip_p_value() -> None:
@@ -90,3 +97,15 @@ def test_small_samples_get_the_exact_sign_flip_p_value() -> None:
     assert result.p_value == 2 / 8  # all same sign: 2 of the 8 assignments are as extreme
     result = paired_test([0.3, 0.1], [0.0, 0.2], resamples=1000, confidence=0.95, rng=seeded_rng(0))
     assert result.p_value == 1.0 and result.difference == pytest.approx(0.1)
+
+
+def test_paired_test_says_how_small_its_p_value_could_ever_be() -> None:
+    result = paired_test([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], resamples=1000, confidence=0.95, rng=seeded_rng(0))
+    assert (result.n_nonzero, result.min_p_value) == (3, 2 / 8)  # n = 3: p < 0.05 is out of reach
+    tied = paired_test(
+        [1.0, 0.5, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], resamples=1000, confidence=0.95, rng=seeded_rng(0)
+    )
+    assert (tied.n_nonzero, tied.min_p_value) == (2, 0.5)  # equal pairs carry no sign
+    many = [float(i % 7 + 1) for i in range(40)]
+    sampled = paired_test(many, [0.0] * 40, resamples=99, confidence=0.95, rng=seeded_rng(0))
+    assert sampled.min_p_value == 1 / 100 and sampled.p_value == 1 / 100  # resampled: floor 1/(R+1)
