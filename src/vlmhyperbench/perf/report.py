@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core import atomic_write_text, write_json_model
 from ..reports._stats import fmt_num
-from ..reports.html import environment, figure_html, plotly_js
+from ..reports.html import environment, figure_html, plotly_js_file
 from ..reports.markdown import md_table
 from ._records import LevelSettings, LevelSummary, PerfRequestRecord
 
@@ -231,7 +231,7 @@ def write_perf_report(
             rows=rows,
             charts=_charts(summaries, records),
             definitions=DEFINITIONS,
-            plotly_js=plotly_js(),
+            plotly_src=plotly_js_file(out_dir),
             fmt_num=fmt_num,
         )
     )

@@ -152,7 +152,7 @@ def _scrape(url: str) -> dict[str, float]:
 
 
 def _score(records: list[PerfRequestRecord], items: list[WorkloadItem], cfg: PerfConfig) -> None:
-    from ..metrics import build_metric
+    from ..metrics import Answered, build_metric
 
     metric = build_metric(cfg.correct_metric)
     higher = metric.higher_is_better
@@ -162,7 +162,7 @@ def _score(records: list[PerfRequestRecord], items: list[WorkloadItem], cfg: Per
         if item is None or record.answer is None:
             continue
         sample = Sample(id=item.sample_id or "x", images=(Path("/unused"),), answers=item.references)
-        value = metric.score(record.answer, sample).value
+        value = metric.score_answers([Answered(record.answer)], [sample])[0].value
         if value is not None:
             record.correct = value >= cfg.correct_threshold if higher else value <= cfg.correct_threshold
 

@@ -35,7 +35,6 @@ __all__ = [
     "environment",
     "figure_html",
     "make_thumbnail",
-    "plotly_js",
     "plotly_js_file",
 ]
 
@@ -73,14 +72,6 @@ def environment() -> jinja2.Environment:
     env.filters["time"] = fmt_time
     env.globals["timing_note"] = timing_note
     return env
-
-
-@functools.lru_cache(maxsize=1)
-def plotly_js() -> Markup:
-    """The plotly.js bundle, to inline in a ``<script>`` element (prefer `plotly_js_file`)."""
-    from plotly.offline import get_plotlyjs
-
-    return Markup(get_plotlyjs())
 
 
 @functools.lru_cache(maxsize=1)
