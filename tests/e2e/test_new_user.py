@@ -156,3 +156,28 @@ def test_an_executor_typo_on_the_command_line_is_blamed_on_the_flag(
     assert "error: --executor: unknown executor 'dockr'" in done.stderr
     assert "e.yaml" not in done.stderr and "did you mean 'docker'" in done.stderr
     assert done.stderr.count("unknown executor") == 1  # once, not once per run
+
+
+def test_an_answer_record_with_bad_timings_is_an_error_not_silently_unmeasured(
+    tmp_path: Path, tiny_dataset: Path
+) -> None:
+    answers = tmp_path / "answers.jsonl"
+    good = {"sample_id": "s-001", "answer": "x", "timings": {"started_at": 0, "latency_s": 1.5}}
+    bad = {"sample_id": "s-002", "answer": "y", "timings": {"started_at": 0, "latency_s": "slow"}}
+    minimal = {"sample_id": "s-003", "answer": "z", "error": None}
+    answers.write_text("".join(json.dumps(r) + "\n" for r in (good, bad, minimal)))
+    args = [
+        "evaluate",
+        "--dataset",
+        str(tiny_dataset),
+        "--answers",
+        str(answers),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    done = run_vlmhb(*args, "--metrics", "latency_s,anls")
+    assert done.returncode == 2
+    _no_traceback(done)
+    assert "answers.jsonl:2" in done.stderr and "timings.latency_s" in done.stderr, done.stderr
+    answers.write_text("".join(json.dumps(r) + "\n" for r in (good, minimal)))
+    assert run_vlmhb(*args, "--metrics", "latency_s,anls").returncode == 0

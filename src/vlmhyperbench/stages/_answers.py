@@ -6,9 +6,22 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import AnswerRecord, DatasetError, Problem, SourceLocation, read_semicolon_csv, read_text_utf8
+from pydantic import ValidationError
+
+from ..core import (
+    AnswerRecord,
+    DatasetError,
+    Problem,
+    SourceLocation,
+    problems_from_validation_error,
+    read_semicolon_csv,
+    read_text_utf8,
+)
 
 __all__ = ["ANSWERS_CSV_COLUMNS", "LoadedAnswer", "read_answers_file"]
+
+_MINIMAL_KEYS = {"sample_id", "answer", "error"}
+"""What a minimal answers JSONL line may hold; anything more makes it an `AnswerRecord`."""
 
 ANSWERS_CSV_COLUMNS = ("id", "model_answer")
 """The prototype's answers CSV (``;``, UTF-8 with BOM): the sample id (0-based row of
@@ -92,8 +105,12 @@ def _from_object(data: object, number: int, path: Path, problems: list[Problem])
     record = None
     try:
         record = AnswerRecord.model_validate(data)
-    except ValueError:
-        pass
+    except ValidationError as exc:
+        # a minimal line (sample_id, answer, error) needs no more; a line that carries what an
+        # AnswerRecord records (timings, usage...) must carry it validly, or its speed is lost
+        if set(data) - _MINIMAL_KEYS:
+            problems.extend(problems_from_validation_error(exc, where))
+            return None
     error = data.get("error")
     message = (error.get("message") if isinstance(error, dict) else str(error)) if error else None
     if answer is None and message is None:
