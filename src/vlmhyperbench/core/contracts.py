@@ -380,6 +380,11 @@ class RunDir:
         return self.root / "logs"
 
     @property
+    def prototype_dir(self) -> Path:
+        """``prototype/``: the prototype's answers and metric CSVs, when the run writes them."""
+        return self.root / "prototype"
+
+    @property
     def heartbeat(self) -> Path:
         """``.heartbeat``: touched every second by the vlmhb process driving a stage; a stage
         in a container stops when it goes stale (`vlmhyperbench.envs.lifeline`)."""

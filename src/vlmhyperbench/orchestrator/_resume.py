@@ -25,6 +25,10 @@ _SHOWN = 60
 """Longest value shown in a difference (prompts can be long)."""
 
 
+_ABSENT = object()
+"""A key that one side has and the other has not."""
+
+
 def _resume_view(spec: RunSpec) -> dict[str, Any]:
     data = spec.model_dump(mode="json", include=set(RESUME_KEYS))
     data["dataset"].pop("n_samples", None)  # follows from the filters and the fingerprint
@@ -34,9 +38,6 @@ def _resume_view(spec: RunSpec) -> dict[str, Any]:
 def _show(value: Any) -> str:
     text = "(absent)" if value is _ABSENT else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
-
-
-_ABSENT = object()
 
 
 def _diff(old: Any, new: Any, path: str, out: list[str]) -> None:

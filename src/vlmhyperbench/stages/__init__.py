@@ -4,6 +4,7 @@
 ``vlmhb stage`` know them only through the `Stage` protocol.
 """
 
+from ..core import ConfigError
 from ._base import Stage, StageContext, StageResult
 from .evaluate import EvaluateStage
 from .infer import InferStage
@@ -21,8 +22,6 @@ def stage_named(name: str) -> Stage:
     Raises:
         ConfigError: there is no such stage.
     """
-    from ..core import ConfigError
-
     if name not in STAGES:
         raise ConfigError(f"unknown stage '{name}'", hint="stages: " + ", ".join(STAGES))
     return STAGES[name]

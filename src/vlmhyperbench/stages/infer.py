@@ -121,24 +121,24 @@ def unanswered(run_dir: RunDir, samples: Sequence[Sample]) -> list[Sample]:
 async def run_inference(
     run_dir: RunDir,
     spec: RunSpec,
-    samples: Sequence[Sample],
+    todo: Sequence[tuple[GenerationRequest, AnswerRecord]],
+    total: int,
     backend: ModelBackend,
     progress: Progress | None = None,
     env_id: str | None = None,
 ) -> InferenceResult:
-    """Answer every sample without a successful answer; the backend must be started.
+    """Send ``todo`` (`build_requests` of the unanswered samples) and append each answer;
+    the backend must be started.
 
-    ``env_id`` (the environment's id in the manifest) is stamped on every answer.
-
-    Raises:
-        ConfigError: a prompt template cannot be rendered for some sample (nothing is asked).
+    Args:
+        total: The run's samples, answered before or not (for progress and counts).
+        env_id: The environment's id in the manifest, stamped on every answer.
     """
-    todo = build_requests(spec, unanswered(run_dir, samples))
     limiter = anyio.CapacityLimiter(spec.concurrency)
     counts = {"ok": 0, "failed": 0}
-    finished = len(samples) - len(todo)
+    finished = total - len(todo)
     if progress:
-        progress(finished, len(samples))
+        progress(finished, total)
 
     async def one(request: GenerationRequest, template: AnswerRecord, appender: JsonlAppender) -> None:
         nonlocal finished
@@ -161,13 +161,13 @@ async def run_inference(
             counts["ok" if record.ok else "failed"] += 1
             finished += 1
             if progress:
-                progress(finished, len(samples))
+                progress(finished, total)
 
     with run_dir.answers_appender() as appender:
         async with anyio.create_task_group() as tg:
             for request, template in todo:
                 tg.start_soon(one, request, template, appender)
-    return InferenceResult(len(samples), len(samples) - len(todo), counts["ok"], counts["failed"])
+    return InferenceResult(total, total - len(todo), counts["ok"], counts["failed"])
 
 
 class InferStage:
@@ -186,14 +186,15 @@ class InferStage:
         """Answer the run's samples; the backend is started here and always closed."""
         backend = ctx.backend
         assert backend is not None, "the backend is built where inference runs"
-        build_requests(ctx.spec, ctx.samples)  # a bad prompt fails the run before the backend starts
+        # every prompt is rendered before the backend starts: a bad template fails the run here
+        todo = build_requests(ctx.spec, unanswered(ctx.run_dir, ctx.samples))
         if "log_file" in type(backend).model_fields and getattr(backend, "log_file", None) is None:
             backend.log_file = ctx.run_dir.log_file("engine")  # type: ignore[attr-defined]
         await backend.start()
         try:
             described = {"backend:describe": str(backend.describe())}
             result = await run_inference(
-                ctx.run_dir, ctx.spec, ctx.samples, backend, ctx.progress, env_id=ctx.env_id
+                ctx.run_dir, ctx.spec, todo, len(ctx.samples), backend, ctx.progress, env_id=ctx.env_id
             )
         finally:
             await backend.aclose()

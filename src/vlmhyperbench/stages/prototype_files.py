@@ -177,7 +177,7 @@ def run_stem(spec: RunSpec) -> str:
 
 def write_run_prototype_files(run_dir: RunDir, spec: RunSpec, samples: Sequence[Sample]) -> list[Path]:
     """A run's prototype files: ``<run>/prototype/ModelsAnswers/`` and ``.../ModelsMetrics/``."""
-    folder = run_dir.root / "prototype"
+    folder = run_dir.prototype_dir
     return write_prototype_files(
         run_dir.metrics,
         stem=run_stem(spec),
