@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ._help import HelpGroup
+from .benchmarks import benchmarks_app
 from .evaluate import evaluate, report
 from .perf import perf
 from .registries import datasets_app, executors_app, metrics_app, models_app, packages_app, tasks_app
@@ -31,6 +32,7 @@ app.command()(validate)
 app.command()(perf)
 app.command()(stage)
 app.command()(serve)
+app.add_typer(benchmarks_app, name="benchmarks")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")
 app.add_typer(metrics_app, name="metrics")

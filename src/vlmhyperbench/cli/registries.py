@@ -24,7 +24,10 @@ __all__ = ["datasets_app", "executors_app", "metrics_app", "models_app", "packag
 models_app = typer.Typer(help="Model backends and the model catalogue.", no_args_is_help=True)
 metrics_app = typer.Typer(help="Metrics and aggregators.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Tasks (ocr, vqa, kie...).", no_args_is_help=True)
-datasets_app = typer.Typer(help="Dataset layouts, validation and the demo dataset.", no_args_is_help=True)
+datasets_app = typer.Typer(
+    help="Dataset layouts, import of public benchmarks, validation and the demo dataset.",
+    no_args_is_help=True,
+)
 executors_app = typer.Typer(help="Executors: local, venv, docker, apptainer.", no_args_is_help=True)
 packages_app = typer.Typer(
     help="The package registry (dependencies injected at start).", no_args_is_help=True
@@ -82,9 +85,16 @@ def tasks_list() -> None:
 def datasets_list() -> None:
     """Dataset layouts (loaders) and the shipped demo dataset."""
     from .._paths import demo_dataset_path
+    from ..datasets.sources import source_formats
 
     rows = [(entry.name, entry.obj.annotation_name, entry.description) for entry in dataset_loaders]
     console.print(name_table("dataset layouts", ("name", "annotation file", "description"), rows, whole=2))
+    formats = [(entry.name, entry.obj.expects, entry.description) for entry in source_formats]
+    console.print(
+        name_table(
+            "source formats (vlmhb datasets import)", ("name", "expects", "description"), formats, whole=1
+        )
+    )
     console.print(f"demo dataset: {demo_dataset_path()}")
 
 

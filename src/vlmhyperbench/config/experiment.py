@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..aggregators import DEFAULT_AGGREGATORS
 from ..core import ExecutorSpec, GenerationParams, StatisticsSpec
 
 __all__ = [
+    "BenchmarkRef",
     "CatalogueEntry",
     "DatasetConfig",
     "ExperimentConfig",
@@ -51,6 +52,27 @@ class DatasetConfig(_Config):
     filters: FilterConfig = Field(default_factory=FilterConfig)
 
 
+class BenchmarkRef(_Config):
+    """A public benchmark preset (``vlmhb benchmarks list``) and which part of it to read."""
+
+    name: str
+    split: str | None = None
+    """The split to evaluate (``val``, ``test``...); the preset's default when omitted."""
+    subset: str | None = None
+    """A configuration or subset (InfographicVQA in an HF folder, a CC-OCR track...)."""
+    format: str | None = None
+    """How the downloaded files are laid out (``vlmhb datasets list``); detected from
+    the preset's formats when omitted."""
+    skip_invalid: bool = False
+    """Leave out invalid rows of the source (counted in the report) instead of failing."""
+    limit: int | None = Field(default=None, ge=1)
+    """Read only the first N questions (a quick look at a big split)."""
+    dpi: int = Field(default=144, ge=36, le=1200)
+    """Resolution PDF pages are rendered at."""
+    pages: str | None = None
+    """PDF page ranges, 1-based: ``"1-3,5"``."""
+
+
 class ModelRef(_Config):
     """A model: a catalogue entry by name, or a backend with options, or both."""
 
@@ -82,7 +104,12 @@ class RunConfig(_Config):
 
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     """Run id (folder name); derived from model, dataset and task when omitted."""
-    task: str
+    task: str | None = None
+    """Required unless ``benchmark`` gives it."""
+    benchmark: BenchmarkRef | None = None
+    """A public benchmark preset: ``dataset`` is then its downloaded files (any of the
+    preset's formats) and task, prompt, metrics, aggregators and generation default to
+    the preset's."""
     dataset: DatasetConfig
     model: ModelRef
     prompts: PromptConfig = Field(default_factory=PromptConfig)
@@ -122,6 +149,17 @@ class RunConfig(_Config):
     @classmethod
     def _model_name(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("benchmark", mode="before")
+    @classmethod
+    def _benchmark_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _task_given(self) -> RunConfig:
+        if self.task is None and self.benchmark is None:
+            raise ValueError("a run needs a 'task' (ocr, vqa, kie...) or a 'benchmark' that sets it")
+        return self
 
 
 class CatalogueEntry(_Config):

@@ -28,6 +28,8 @@ from .environment import EnvironmentInfo, EnvironmentSpec
 __all__ = [
     "SCHEMA_VERSION",
     "AggregateRow",
+    "BenchmarkScore",
+    "BenchmarkSpec",
     "DatasetSpec",
     "GenerationParams",
     "Manifest",
@@ -36,6 +38,7 @@ __all__ = [
     "MetricsSummary",
     "PluginRef",
     "PromptSpec",
+    "PublishedScore",
     "RunDir",
     "RunSpec",
     "SampleScoreRecord",
@@ -74,6 +77,23 @@ class DatasetSpec(_Spec):
     """Kept values per sample attribute (doc_class, question_type, split); empty = all."""
     n_samples: int = 0
     """Samples after filtering by task and filters."""
+
+
+class BenchmarkSpec(_Spec):
+    """The public benchmark a run evaluates (a ``benchmark:`` preset), resolved."""
+
+    name: str
+    version: str = ""
+    format: str
+    """The source format it was read in (``vlmhb datasets list``)."""
+    source: str
+    """The downloaded benchmark (a folder or file), as given."""
+    split: str | None = None
+    subset: str | None = None
+    imported: str = ""
+    """The native copy the run reads (``$VLMHB_CACHE_DIR/datasets/...``)."""
+    skipped: int = 0
+    """Invalid source rows left out (``skip_invalid``)."""
 
 
 class GenerationParams(_Spec):
@@ -139,6 +159,8 @@ class RunSpec(_Spec):
     """Evaluate also writes the prototype's answers and metric CSVs (``<run>/prototype/``)."""
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
     """Where the stages run and what they install at start."""
+    benchmark: BenchmarkSpec | None = None
+    """The public benchmark preset the run evaluates, if any."""
 
 
 class StageInfo(BaseModel):
@@ -228,6 +250,39 @@ class AggregateRow(BaseModel):
     """Metric name → further corpus statistics (precision/recall, confusion matrix...)."""
 
 
+class PublishedScore(BaseModel):
+    """A score a benchmark's users quote, with where it was published."""
+
+    model: str
+    value: float
+    """On the benchmark's own scale (the one its headline uses)."""
+    split: str
+    """The split it was measured on (``test`` results come from the benchmark's server)."""
+    source: str
+    """Paper, model card or leaderboard (URL)."""
+    note: str = ""
+
+
+class BenchmarkScore(BaseModel):
+    """A benchmark's headline number, computed by its official rule (``metrics.json``)."""
+
+    benchmark: str
+    title: str
+    name: str
+    """What the number is called, e.g. ``ANLS`` or ``OCRBench score``."""
+    metric: str
+    """The per-sample metric it is computed from."""
+    value: float | None
+    unit: str = ""
+    """``%`` (a mean × 100) or ``points`` (a count, OCRBench)."""
+    rule: str = ""
+    """How the number is computed, in words."""
+    parts: dict[str, float | None] = Field(default_factory=dict)
+    """Sub-scores the benchmark reports (ChartQA human/augmented, OCRBench categories)."""
+    n: int = 0
+    published: list[PublishedScore] = Field(default_factory=list)
+
+
 class MetricsSummary(BaseModel):
     """``metrics/metrics.json``."""
 
@@ -245,6 +300,8 @@ class MetricsSummary(BaseModel):
     tasks: list[str] = Field(default_factory=list)
     """Tasks scored; a dataset's samples of other tasks were not expected to be answered."""
     aggregates: dict[str, list[AggregateRow]] = Field(default_factory=dict)
+    benchmark: BenchmarkScore | None = None
+    """The benchmark's headline number, for runs of a ``benchmark:`` preset."""
 
 
 class SampleScoreRecord(BaseModel):

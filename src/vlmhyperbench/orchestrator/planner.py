@@ -19,6 +19,7 @@ from ..aggregators import aggregators
 from ..backends import ModelBackend, backends
 from ..config import CatalogueEntry, LoadedExperiment, RunConfig, load_catalogue
 from ..core import (
+    BenchmarkSpec,
     ConfigError,
     DatasetSpec,
     EnvironmentSpec,
@@ -42,6 +43,7 @@ from ..metrics import Metric, build_metric
 from ..metrics import metrics as metric_registry
 from ..prompts import PromptManager, make_prompt_spec
 from ..tasks import Task, tasks
+from ._benchmark import resolve_benchmark
 
 __all__ = ["ExperimentPlan", "PlannedRun", "plan_experiment"]
 
@@ -219,6 +221,7 @@ class _Planner:
         return items
 
     def dataset(self, i: int, run: RunConfig) -> tuple[Dataset, list[Sample]]:
+        assert run.task is not None
         path = self._path(run.dataset.path)
         key = (path, run.dataset.layout, not run.only_evaluate)
         if key not in self.datasets:
@@ -254,6 +257,7 @@ class _Planner:
     def metrics(self, i: int, run: RunConfig, isolated: bool) -> tuple[list[Metric], list[PluginRef]]:
         """Metrics built here, and the refs of all (a plugin installed only in the run's
         environment is checked there)."""
+        assert run.task is not None
         refs = run.metrics if run.metrics is not None else list(tasks.get(run.task).default_metrics)
         built: list[Metric] = []
         all_refs: list[PluginRef] = []
@@ -274,6 +278,12 @@ class _Planner:
         return built, all_refs
 
     def plan_run(self, i: int, run: RunConfig) -> PlannedRun:
+        benchmark: BenchmarkSpec | None = None
+        if run.benchmark is not None:
+            run, benchmark, _ = resolve_benchmark(
+                run, self._path(run.dataset.path), lambda *key: self.at("runs", i, *key)
+            )
+        assert run.task is not None  # RunConfig requires a task or a benchmark
         task = tasks.entry(run.task, self.at("runs", i, "task"))
         for j, name in enumerate(run.aggregators):
             aggregators.get(name, self.at("runs", i, "aggregators", j))
@@ -298,7 +308,10 @@ class _Planner:
             collection=self._path(p.collection) if p.collection else None,
         )
         self.check_prompts(i, prompts, task.obj, samples)
-        run_id = run.name or _slug(f"{label}-{data.root.name}-{run.task}")
+        if benchmark is not None:
+            run_id = run.name or _slug(f"{label}-{benchmark.name}-{benchmark.split or run.task}")
+        else:
+            run_id = run.name or _slug(f"{label}-{data.root.name}-{run.task}")
         backend_name = backend_ref.name
         filters = {k: v for k, v in run.dataset.filters.model_dump().items() if v}
         spec = RunSpec(
@@ -325,6 +338,7 @@ class _Planner:
             only_evaluate=run.only_evaluate,
             prototype_csv=run.prototype_csv,
             environment=environment,
+            benchmark=benchmark,
         )
         registry = {
             f"task:{task.name}": f"{task.origin}@{task.version}",

@@ -280,6 +280,8 @@ def build_run_report(
             n_scored=summary.n_samples if summary is not None else None,
             n_missing=summary.n_missing if summary is not None else None,
         ),
+        benchmark=summary.benchmark if summary is not None else None,
+        benchmark_source=spec.benchmark,
         summary=general[0] if general else None,
         by_doc_class=list(aggregates.get("by_doc_class", [])),
         by_field=list(aggregates.get("by_field", [])),

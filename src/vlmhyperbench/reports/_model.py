@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import (
     AggregateRow,
+    BenchmarkScore,
+    BenchmarkSpec,
     GenerationParams,
     MetricInfo,
     Registry,
@@ -190,6 +192,10 @@ class RunReport(_Model):
     statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
     """How the confidence intervals were computed."""
     counts: Counts
+    benchmark: BenchmarkScore | None = None
+    """The headline of a ``benchmark:`` preset run, with published scores."""
+    benchmark_source: BenchmarkSpec | None = None
+    """Which benchmark files, format and split the run read."""
     summary: AggregateRow | None = None
     """The ``general`` aggregate: mean and pooled value of each metric."""
     by_doc_class: list[AggregateRow] = Field(default_factory=list)

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from ..core import MetricInfo, RunDir, UserError, atomic_write_text
+from ._benchmark import benchmark_html, benchmark_md
 from ._build import build_run_report
 from ._model import RunReport
 from ._stats import fmt_num, fmt_with_ci
@@ -290,7 +291,12 @@ def _tables(reports: Sequence[RunReport]) -> list[_TaskTable]:
     return tables
 
 
-def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow] | None = None) -> str:
+def _render_md(
+    experiment: str,
+    tables: list[_TaskTable],
+    pairs: list[PairedRow] | None = None,
+    reports: Sequence[RunReport] = (),
+) -> str:
     parts = [
         f"# Comparison: {md_cell(experiment)}",
         (
@@ -298,6 +304,7 @@ def _render_md(experiment: str, tables: list[_TaskTable], pairs: list[PairedRow]
             "Latency over successful requests not served from a cache, in seconds."
         ),
     ]
+    parts += benchmark_md(reports)
     for table in tables:
         parts.append(f"## Task: {md_cell(table.task)}")
         body = []
@@ -391,7 +398,11 @@ def _task_charts(table: _TaskTable) -> list[Markup]:
 
 
 def _render_html(
-    experiment: str, tables: list[_TaskTable], plotly_src: str, pairs: list[PairedRow] | None = None
+    experiment: str,
+    tables: list[_TaskTable],
+    plotly_src: str,
+    pairs: list[PairedRow] | None = None,
+    reports: Sequence[RunReport] = (),
 ) -> str:
     return (
         environment()
@@ -406,6 +417,7 @@ def _render_html(
             paired_header=PAIRED_HEADER,
             paired_cells=paired_cells,
             paired_note=PAIRED_NOTE,
+            benchmark_block=benchmark_html(reports),
         )
     )
 
@@ -432,10 +444,10 @@ def write_comparison(experiment_dir: Path, run_dirs: list[RunDir]) -> list[Path]
     pairs = paired_rows(reports, kept)
     experiment = reports[0].experiment if reports else experiment_dir.name
     outputs = {
-        "comparison.md": _render_md(experiment, tables, pairs),
+        "comparison.md": _render_md(experiment, tables, pairs, reports),
         "comparison.csv": _render_csv(reports, tables),
         "comparison_pairs.csv": paired_csv(pairs),
-        "comparison.html": _render_html(experiment, tables, plotly_js_file(experiment_dir), pairs),
+        "comparison.html": _render_html(experiment, tables, plotly_js_file(experiment_dir), pairs, reports),
     }
     paths = []
     for name, text in outputs.items():

@@ -193,11 +193,14 @@ def render_html(report: RunReport, plotly_src: str) -> str:
         )
         if d is not None
     ]
+    from ._benchmark import benchmark_html  # it renders with this module's environment
+
     return (
         environment()
         .get_template("report.html.j2")
         .render(
             report=report,
+            benchmark_block=benchmark_html([report]),
             plotly_src=plotly_src,
             doc_class_charts=_doc_class_charts(report),
             latency_chart=_latency_chart(report),

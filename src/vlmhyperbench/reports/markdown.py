@@ -331,11 +331,27 @@ def _environment(report: RunReport) -> list[str]:
     return out
 
 
+def _benchmark(report: RunReport) -> list[str]:
+    from ._benchmark import benchmark_md  # it renders tables with this module's helpers
+
+    return benchmark_md([report])
+
+
 def render_markdown(report: RunReport) -> str:
     """The whole Markdown document for ``report``."""
     parts = [f"# Run report: {md_cell(report.run_id)}"]
     parts += [f"> **Missing:** {md_cell(note, 1000)}" for note in report.missing]
-    for section in (_run, _model_and_prompts, _dataset, _scores, _worst, _performance, _errors, _environment):
+    for section in (
+        _run,
+        _benchmark,
+        _model_and_prompts,
+        _dataset,
+        _scores,
+        _worst,
+        _performance,
+        _errors,
+        _environment,
+    ):
         parts += section(report)
     return "\n\n".join(parts) + "\n"
 

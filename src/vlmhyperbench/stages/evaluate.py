@@ -22,6 +22,7 @@ from typing import ClassVar
 import anyio
 
 from ..aggregators import DEFAULT_AGGREGATORS, ScoredSample, aggregators
+from ..benchmarks import benchmarks
 from ..core import (
     AggregateRow,
     ConfigError,
@@ -307,6 +308,9 @@ def evaluate_run(
         statistics=spec.statistics,
         tasks=[spec.task],
     )
+    if spec.benchmark is not None:
+        preset = benchmarks.get(spec.benchmark.name)
+        summary.benchmark = preset.score(rows, {m.name: m for m in metrics})
     write_metric_files(run_dir.metrics, rows, metrics, summary)
     if spec.prototype_csv:
         write_run_prototype_files(run_dir, spec, samples)

@@ -1,0 +1,23 @@
+"""Public benchmark presets (``benchmark: docvqa``; ``vlmhb benchmarks list``)."""
+
+from ._base import (
+    Benchmark,
+    CountCorrect,
+    HeadlineRule,
+    Mean,
+    MeanOfGroups,
+    Pooled,
+    benchmarks,
+    register_benchmark,
+)
+
+__all__ = [
+    "Benchmark",
+    "CountCorrect",
+    "HeadlineRule",
+    "Mean",
+    "MeanOfGroups",
+    "Pooled",
+    "benchmarks",
+    "register_benchmark",
+]

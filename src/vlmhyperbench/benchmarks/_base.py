@@ -1,0 +1,238 @@
+"""Benchmark presets: a public benchmark's loader, prompt, metric and headline rule.
+
+``benchmark: docvqa`` in a run (or ``vlmhb benchmarks show docvqa``) refers to one
+`Benchmark`: which source formats it ships in, the task, the prompt of the reference
+implementation, the official metric with its options, the rule that turns per-sample
+scores into the number the benchmark reports (`HeadlineRule`), its splits and subsets,
+its licence and published scores of well-known models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..aggregators import DEFAULT_AGGREGATORS, ScoredSample
+from ..core import BenchmarkScore, PublishedScore, Registry
+from ..metrics import Metric
+
+__all__ = [
+    "Benchmark",
+    "CountCorrect",
+    "HeadlineRule",
+    "Mean",
+    "MeanOfGroups",
+    "Pooled",
+    "benchmarks",
+    "register_benchmark",
+]
+
+benchmarks: Registry[Benchmark] = Registry(
+    "benchmarks",
+    builtins=("vlmhyperbench.benchmarks.vqa", "vlmhyperbench.benchmarks.kie", "vlmhyperbench.benchmarks.ocr"),
+    list_command="vlmhb benchmarks list",
+)
+
+
+def _values(rows: Sequence[ScoredSample], metric: str) -> list[float]:
+    out = []
+    for row in rows:
+        score = row.scores.get(metric)
+        if score is not None and score.value is not None:
+            out.append(float(score.value))
+    return out
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _scaled(value: float | None, scale: float) -> float | None:
+    return None if value is None else value * scale
+
+
+class HeadlineRule(Protocol):
+    """Turns a run's scored samples into the benchmark's reported number."""
+
+    metric: str
+    name: str
+
+    def describe(self) -> str:
+        """The rule in words (shown by ``vlmhb benchmarks show`` and in reports)."""
+        ...
+
+    def compute(
+        self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
+    ) -> tuple[float | None, dict[str, float | None], str]:
+        """(value, parts, unit)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Mean:
+    """The mean of a per-sample metric, × ``scale`` (DocVQA ANLS, TextVQA accuracy)."""
+
+    metric: str
+    name: str
+    scale: float = 100.0
+    by: str | None = None
+    """Also report the mean of each value of this sample attribute (e.g. ``split``)."""
+
+    def describe(self) -> str:
+        per = f"; also per {self.by}" if self.by else ""
+        return f"mean of per-question {self.metric} × {self.scale:g} over all questions{per}"
+
+    def compute(
+        self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
+    ) -> tuple[float | None, dict[str, float | None], str]:
+        parts: dict[str, float | None] = {}
+        if self.by:
+            groups: dict[str, list[ScoredSample]] = {}
+            for row in rows:
+                groups.setdefault(str(getattr(row.sample, self.by)), []).append(row)
+            parts = {
+                k: _scaled(_mean(_values(v, self.metric)), self.scale) for k, v in sorted(groups.items())
+            }
+        return _scaled(_mean(_values(rows, self.metric)), self.scale), parts, "%" if self.scale == 100 else ""
+
+
+@dataclass(frozen=True)
+class MeanOfGroups:
+    """Each group's mean × ``scale``, and the mean of the groups (ChartQA human/augmented)."""
+
+    metric: str
+    name: str
+    groups: tuple[str, ...]
+    by: str = "split"
+    scale: float = 100.0
+
+    def describe(self) -> str:
+        names = " and ".join(self.groups)
+        return f"mean {self.metric} × {self.scale:g} of the {names} questions ({self.by}), and the mean of those {len(self.groups)}"
+
+    def compute(
+        self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
+    ) -> tuple[float | None, dict[str, float | None], str]:
+        parts: dict[str, float | None] = {}
+        for group in self.groups:
+            members = [r for r in rows if str(getattr(r.sample, self.by)) == group]
+            parts[group] = _scaled(_mean(_values(members, self.metric)), self.scale)
+        present = [v for v in parts.values() if v is not None]
+        value = sum(present) / len(present) if len(present) == len(self.groups) else None
+        return value, parts, "%" if self.scale == 100 else ""
+
+
+@dataclass(frozen=True)
+class CountCorrect:
+    """The number of correct answers, in all and per category (OCRBench v1's 0-1000 score).
+
+    ``categories`` maps a reported category to the values of ``by`` (the question type)
+    it sums; a question whose type is in no category still counts in the total.
+    """
+
+    metric: str
+    name: str
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    by: str = "question_type"
+
+    def describe(self) -> str:
+        return f"number of questions with {self.metric} = 1, in all and per category ({self.by})"
+
+    def compute(
+        self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
+    ) -> tuple[float | None, dict[str, float | None], str]:
+        def correct(members: Sequence[ScoredSample]) -> float:
+            return float(sum(1 for v in _values(members, self.metric) if v >= 1.0))
+
+        parts: dict[str, float | None] = {}
+        for category, kinds in self.categories.items():
+            parts[category] = correct([r for r in rows if str(getattr(r.sample, self.by)) in kinds])
+        return (correct(rows) if rows else None), parts, "points"
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """The corpus value of a pooled metric × ``scale`` (micro field F1 of SROIE, CORD)."""
+
+    metric: str
+    name: str
+    scale: float = 100.0
+    by: str | None = None
+
+    def describe(self) -> str:
+        per = f"; also per {self.by}" if self.by else ""
+        return f"{self.metric} pooled over all questions (micro) × {self.scale:g}{per}"
+
+    def _pooled(self, rows: Sequence[ScoredSample], metric: Metric) -> float | None:
+        scores = [
+            r.scores[self.metric]
+            for r in rows
+            if self.metric in r.scores and r.scores[self.metric].value is not None
+        ]
+        corpus = metric.corpus(scores)
+        return None if corpus is None else _scaled(corpus.value, self.scale)
+
+    def compute(
+        self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
+    ) -> tuple[float | None, dict[str, float | None], str]:
+        metric = metrics[self.metric]
+        parts: dict[str, float | None] = {}
+        if self.by:
+            groups: dict[str, list[ScoredSample]] = {}
+            for row in rows:
+                groups.setdefault(str(getattr(row.sample, self.by)), []).append(row)
+            parts = {k: self._pooled(v, metric) for k, v in sorted(groups.items())}
+        return self._pooled(rows, metric), parts, "%" if self.scale == 100 else ""
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A public benchmark as a preset (see the module docstring)."""
+
+    name: str
+    title: str
+    task: str
+    formats: tuple[str, ...]
+    """Source formats it ships in (``vlmhb datasets list``); the first is the default."""
+    prompt: str
+    """User prompt template (Jinja2) of the reference implementation."""
+    prompt_source: str
+    """Where the prompt comes from (file in the reference implementation, URL)."""
+    metrics: tuple[str | dict[str, Any], ...]
+    headline: HeadlineRule
+    splits: tuple[str, ...]
+    default_split: str | None
+    licence: str
+    homepage: str
+    description: str = ""
+    subsets: tuple[str, ...] = ()
+    default_subset: str | None = None
+    aggregators: tuple[str, ...] = DEFAULT_AGGREGATORS
+    published: tuple[PublishedScore, ...] = ()
+    notes: str = ""
+    version: str = "1"
+    generation: Mapping[str, Any] = field(default_factory=dict)
+    """Decoding settings of the reference implementation (e.g. ``max_tokens``)."""
+
+    def score(self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]) -> BenchmarkScore:
+        """The headline number of scored rows, with the published scores beside it."""
+        value, parts, unit = self.headline.compute(rows, metrics)
+        return BenchmarkScore(
+            benchmark=self.name,
+            title=self.title,
+            name=self.headline.name,
+            metric=self.headline.metric,
+            value=value,
+            unit=unit,
+            rule=self.headline.describe(),
+            parts=parts,
+            n=len(rows),
+            published=list(self.published),
+        )
+
+
+def register_benchmark(benchmark: Benchmark) -> Benchmark:
+    """Register a preset under its name."""
+    benchmarks.register(benchmark.name, version=benchmark.version, description=benchmark.title)(benchmark)
+    return benchmark

@@ -1,0 +1,1 @@
+"""Placeholder: presets are added here (see _base.Benchmark)."""

@@ -1,0 +1,1 @@
+"""Placeholder: readers are added here (see _base.SourceReader)."""
