@@ -345,3 +345,35 @@ def test_cli_import_info_list_show(tmp_path: Path) -> None:
         assert text in result.output
     result = runner.invoke(app, ["benchmarks", "show", "plumbin"])
     assert result.exit_code == 2 and "did you mean 'plumbing'" in result.output
+
+
+def test_evaluate_scores_outside_answers_as_the_benchmark_does(tmp_path: Path) -> None:
+    source = write_source(tmp_path / "src")
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"sample_id": k, "answer": v}) + "\n" for k, v in ANSWERS.items()))
+    runner = CliRunner()
+    args = ["evaluate", "--benchmark", "plumbing", "--dataset", str(source), "--answers", str(answers)]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "Plumbing test benchmark: accuracy 75.00 % (human 50.00, augmented 100.00)" in result.output
+    summary = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert summary["benchmark"]["value"] == 75.0
+    assert [m["name"] for m in summary["metrics"]] == ["exact_match", "anls"]
+    assert set(summary["aggregates"]) == {"by_id", "general"}
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "m2"), "--metrics", "anls"])
+    assert result.exit_code == 2 and "reports accuracy from metric 'exact_match'" in result.output
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "m3"), "--split", "dev"])
+    assert result.exit_code == 2 and "--split: benchmark 'plumbing' has no split 'dev'" in result.output
+    plain = [
+        "evaluate",
+        "--dataset",
+        str(tmp_path / "m"),
+        "--answers",
+        str(answers),
+        "--out",
+        str(tmp_path / "m4"),
+    ]
+    result = runner.invoke(app, [*plain, "--split", "val"])
+    assert result.exit_code == 2 and "go with --benchmark" in result.output
+    result = runner.invoke(app, plain)
+    assert result.exit_code == 2 and "--metrics is required" in result.output

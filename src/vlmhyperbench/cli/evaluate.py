@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from ..aggregators import DEFAULT_AGGREGATORS, canonical_aggregator
+from ..benchmarks import Benchmark, benchmarks
+from ..config import BenchmarkRef
 from ..core import (
     ConfigError,
     MetricsDir,
@@ -24,6 +26,7 @@ from ..core import (
 )
 from ..datasets import load_dataset
 from ..metrics import build_metric
+from ..orchestrator._benchmark import check_headline_metric, import_benchmark
 from ..reports._stats import fmt_with_ci
 from ..stages.evaluate import evaluate_answers
 from ..stages.prototype_files import write_prototype_files
@@ -66,22 +69,67 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _benchmark_dataset(
+    name: str,
+    source: Path,
+    split: str | None,
+    subset: str | None,
+    source_format: str | None,
+    skip_invalid: bool,
+) -> tuple[Benchmark, Path]:
+    """The preset and the imported copy of its downloaded files."""
+    preset = benchmarks.get(name, SourceLocation(key="--benchmark"))
+    ref = BenchmarkRef(name=name, split=split, subset=subset, format=source_format, skip_invalid=skip_invalid)
+    flags = {"split": "--split", "format": "--format", "name": "--benchmark", "dataset": "--dataset"}
+    spec = import_benchmark(
+        preset,
+        ref,
+        source.expanduser().resolve(),
+        lambda *key: SourceLocation(key=flags.get(key[-1], key[-1])),
+    )
+    return preset, Path(spec.imported)
+
+
 @friendly_errors
 def evaluate(
     dataset: Path = typer.Option(
-        ..., "--dataset", "-d", help="Dataset folder (annotation.csv or annotation.jsonl)."
+        ...,
+        "--dataset",
+        "-d",
+        help="Dataset folder (annotation.csv or annotation.jsonl); with --benchmark, the downloaded benchmark.",
     ),
     answers: Path = typer.Option(
         ..., "--answers", "-a", help="answers.jsonl (sample_id, answer) or id;model_answer CSV."
     ),
-    metrics: str = typer.Option(
-        ...,
+    metrics: str | None = typer.Option(
+        None,
         "--metrics",
-        help="Comma-separated metrics, each with optional options: cer,anls[threshold=0.4],exact_match.",
+        help="Comma-separated metrics, each with optional options: cer,anls[threshold=0.4],exact_match "
+        "(required unless --benchmark gives them).",
     ),
     out: Path = typer.Option(..., "--out", help="Folder for metrics_*.csv and metrics.json."),
-    aggregators: str = typer.Option(
-        ",".join(DEFAULT_AGGREGATORS), "--aggregators", help="Comma-separated aggregators."
+    aggregators: str | None = typer.Option(
+        None,
+        "--aggregators",
+        help=f"Comma-separated aggregators (default: {','.join(DEFAULT_AGGREGATORS)}, or the benchmark's).",
+    ),
+    benchmark: str | None = typer.Option(
+        None,
+        "--benchmark",
+        help="Score as this public benchmark does (vlmhb benchmarks list): --dataset is its downloaded "
+        "files, metrics and aggregators default to the preset's, metrics.json gets its headline.",
+    ),
+    split: str | None = typer.Option(
+        None, "--split", help="With --benchmark: the split (default: the preset's)."
+    ),
+    subset: str | None = typer.Option(
+        None, "--subset", help="With --benchmark: the configuration or subset."
+    ),
+    source_format: str | None = typer.Option(
+        None, "--format", help="With --benchmark: the source format (default: detected)."
+    ),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="With --benchmark: leave out invalid source rows instead of failing."
     ),
     layout: str = typer.Option("auto", "--layout", help="Dataset layout: auto, prototype_csv or jsonl."),
     doc_class: list[str] | None = typer.Option(None, "--doc-class", help="Only these doc classes."),
@@ -104,8 +152,34 @@ def evaluate(
         "for JSONL answers) into --out, for its downstream scripts.",
     ),
 ) -> None:
-    """Score an answers file against a dataset (no model needed; images may be absent)."""
-    built = [build_metric(ref, SourceLocation(key="--metrics")) for ref in parse_metric_list(metrics)]
+    """Score an answers file against a dataset (no model needed; images may be absent).
+
+    With --benchmark, the answers are scored as that public benchmark scores them (its
+    sample ids are the benchmark's question ids), whoever produced them.
+    """
+    preset = None
+    if benchmark is not None:
+        preset, dataset = _benchmark_dataset(benchmark, dataset, split, subset, source_format, skip_invalid)
+        layout = "jsonl"
+    elif any(v is not None for v in (split, subset, source_format)) or skip_invalid:
+        raise ConfigError(
+            "--split, --subset, --format and --skip-invalid go with --benchmark",
+            hint="for a native dataset use --doc-class/--question-type/--task to choose samples",
+        )
+    if metrics is not None:
+        refs = parse_metric_list(metrics)
+    elif preset is not None:
+        refs = [m if isinstance(m, dict) else {"name": m} for m in preset.metrics]
+    else:
+        raise ConfigError(
+            "--metrics is required (or --benchmark, which gives them)",
+            location=SourceLocation(key="--metrics"),
+        )
+    built = [build_metric(ref, SourceLocation(key="--metrics")) for ref in refs]
+    if preset is not None:
+        check_headline_metric(preset, [m.name for m in built], SourceLocation(key="--metrics"))
+    if aggregators is None:
+        aggregators = ",".join(preset.aggregators if preset is not None else DEFAULT_AGGREGATORS)
     if len({m.name for m in built}) != len(built):
         raise ConfigError("a metric is listed twice in --metrics")
     try:
@@ -128,6 +202,14 @@ def evaluate(
             filters={"doc_class": doc_class or [], "question_type": question_type or [], "task": task or []},
             statistics=stats,
             progress=lambda done, total: bar.update(scoring, completed=done, total=total),
+            benchmark=preset,
+        )
+    if summary.benchmark is not None:
+        b = summary.benchmark
+        value = "—" if b.value is None else f"{b.value:.2f}{'' if b.unit == 'points' else ' ' + b.unit}"
+        parts = ", ".join(f"{k} {'—' if v is None else f'{v:.2f}'}" for k, v in b.parts.items())
+        console.print(
+            f"[bold]{escape(b.title)}[/]: {escape(b.name)} {value}" + (f" ({escape(parts)})" if parts else "")
         )
     general = summary.aggregates.get("general")
     if general:

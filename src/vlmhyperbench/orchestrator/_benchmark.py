@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..benchmarks import Benchmark, benchmarks
-from ..config import RunConfig
+from ..config import BenchmarkRef, RunConfig
 from ..core import BenchmarkSpec, ConfigError, DatasetError, Problem, SourceLocation
 from ..datasets import RowError
 from ..datasets.sources import ReadOptions, cached_import, source_formats
 
-__all__ = ["SPLIT_ALIASES", "detect_format", "resolve_benchmark"]
+__all__ = ["SPLIT_ALIASES", "check_headline_metric", "detect_format", "import_benchmark", "resolve_benchmark"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,21 +68,16 @@ def detect_format(
     )
 
 
-def resolve_benchmark(
-    run: RunConfig,
+def import_benchmark(
+    preset: Benchmark,
+    ref: BenchmarkRef,
     source: Path,
     locate: Callable[..., SourceLocation | None],
-) -> tuple[RunConfig, BenchmarkSpec, Benchmark]:
-    """The run with the preset's defaults and its dataset replaced by the imported copy."""
-    ref = run.benchmark
-    assert ref is not None
-    preset = benchmarks.get(ref.name, locate("benchmark", "name"))
-    if run.task is not None and run.task != preset.task:
-        raise ConfigError(
-            f"benchmark '{preset.name}' is a '{preset.task}' benchmark, not '{run.task}'",
-            location=locate("task"),
-            hint="leave 'task' out of a benchmark run",
-        )
+) -> BenchmarkSpec:
+    """Import the part of ``source`` that ``ref`` names (cached) and describe it.
+
+    ``locate(*key)`` gives the place of a key of ``ref`` (config keys or flags).
+    """
     split = ref.split or preset.default_split
     if preset.splits and split is not None and split not in preset.splits:
         raise ConfigError(
@@ -102,7 +97,7 @@ def resolve_benchmark(
     imported, report = cached_import(
         fmt, source, options, limit=ref.limit, skip_invalid=ref.skip_invalid, where=locate("dataset")
     )
-    spec = BenchmarkSpec(
+    return BenchmarkSpec(
         name=preset.name,
         version=benchmarks.entry(preset.name).version or "",
         format=fmt,
@@ -112,9 +107,38 @@ def resolve_benchmark(
         imported=str(imported),
         skipped=report.skipped,
     )
+
+
+def check_headline_metric(preset: Benchmark, names: Sequence[str], where: SourceLocation | None) -> None:
+    """The metric the headline is computed from must be among the run's metrics."""
+    if preset.headline.metric not in names:
+        raise ConfigError(
+            f"benchmark '{preset.name}' reports {preset.headline.name} from metric "
+            f"'{preset.headline.metric}', which this run leaves out",
+            location=where,
+            hint=f"add '{preset.headline.metric}' to the metrics, or leave them out to use the preset's",
+        )
+
+
+def resolve_benchmark(
+    run: RunConfig,
+    source: Path,
+    locate: Callable[..., SourceLocation | None],
+) -> tuple[RunConfig, BenchmarkSpec, Benchmark]:
+    """The run with the preset's defaults and its dataset replaced by the imported copy."""
+    ref = run.benchmark
+    assert ref is not None
+    preset = benchmarks.get(ref.name, locate("benchmark", "name"))
+    if run.task is not None and run.task != preset.task:
+        raise ConfigError(
+            f"benchmark '{preset.name}' is a '{preset.task}' benchmark, not '{run.task}'",
+            location=locate("task"),
+            hint="leave 'task' out of a benchmark run",
+        )
+    spec = import_benchmark(preset, ref, source, locate)
     updates: dict[str, Any] = {
         "task": preset.task,
-        "dataset": run.dataset.model_copy(update={"path": imported, "layout": "jsonl"}),
+        "dataset": run.dataset.model_copy(update={"path": Path(spec.imported), "layout": "jsonl"}),
     }
     if run.metrics is None:
         updates["metrics"] = list(preset.metrics)
@@ -127,12 +151,6 @@ def resolve_benchmark(
         given = run.generation.model_dump(exclude_unset=True)
         updates["generation"] = run.generation.model_copy(update={**preset.generation, **given})
     resolved = run.model_copy(update=updates)
-    names = {m if isinstance(m, str) else str(m.get("name")) for m in resolved.metrics or ()}
-    if preset.headline.metric not in names:
-        raise ConfigError(
-            f"benchmark '{preset.name}' reports {preset.headline.name} from metric "
-            f"'{preset.headline.metric}', which this run leaves out",
-            location=locate("metrics"),
-            hint=f"add '{preset.headline.metric}' to metrics, or leave metrics out to use the preset's",
-        )
+    names = [m if isinstance(m, str) else str(m.get("name")) for m in resolved.metrics or ()]
+    check_headline_metric(preset, names, locate("metrics"))
     return resolved, spec, preset

@@ -22,7 +22,7 @@ from typing import ClassVar
 import anyio
 
 from ..aggregators import DEFAULT_AGGREGATORS, ScoredSample, aggregators
-from ..benchmarks import benchmarks
+from ..benchmarks import Benchmark, benchmarks
 from ..core import (
     AggregateRow,
     ConfigError,
@@ -240,6 +240,7 @@ def evaluate_answers(
     filters: dict[str, list[str]] | None = None,
     statistics: StatisticsSpec | None = None,
     progress: Progress | None = None,
+    benchmark: Benchmark | None = None,
 ) -> MetricsSummary:
     """Score an answers file against a dataset and write the metric files.
 
@@ -247,6 +248,8 @@ def evaluate_answers(
         filters: Kept values per sample attribute (``doc_class``, ``question_type``,
             ``split``, ``task``). Without a ``task`` filter, the tasks of the answered
             samples are scored: a dataset's samples of other tasks are not "missing".
+        benchmark: The public benchmark the dataset was imported from: its headline
+            goes into ``metrics.json``.
 
     Raises:
         DatasetError: the dataset or answers are malformed, or answer ids are unknown.
@@ -275,6 +278,8 @@ def evaluate_answers(
         statistics=statistics or StatisticsSpec(),
         tasks=kept["task"],
     )
+    if benchmark is not None:
+        summary.benchmark = benchmark.score(rows, {m.name: m for m in metrics})
     write_metric_files(out, rows, metrics, summary)
     return summary
 
