@@ -377,3 +377,19 @@ def test_evaluate_scores_outside_answers_as_the_benchmark_does(tmp_path: Path) -
     assert result.exit_code == 2 and "go with --benchmark" in result.output
     result = runner.invoke(app, plain)
     assert result.exit_code == 2 and "--metrics is required" in result.output
+
+
+def test_a_rerun_reuses_answers_even_after_the_cache_is_deleted(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    import shutil
+
+    openai_server.answers = dict(ANSWERS)
+    cfg = write_config(tmp_path / "e.yaml", write_source(tmp_path / "src"), openai_server.url)
+    first = run_experiment(cfg, executor="inline")
+    assert first.ok
+    shutil.rmtree(tmp_path / "cache")
+    again = run_experiment(cfg, executor="inline")
+    assert again.ok and len(openai_server.requests) == 4
+    manifest = RunDir(again.runs[0].run_dir).read_manifest()
+    assert manifest.stages["infer"].counts["reused"] == 4 and manifest.stages["infer"].counts["new"] == 0
