@@ -376,6 +376,35 @@ def test_request_maps_to_one_generation_request_and_images_are_temporary() -> No
     assert seen.json_schema == {"type": "object"}
 
 
+def test_a_non_ascii_sample_id_reaches_the_wrapper_intact(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer
+) -> None:
+    """Sample ids travel percent-encoded: HTTP headers carry ASCII only (Cyrillic ids, paths)."""
+    sample_id = "паспорт/стр 1.pdf"
+    page = tmp_path / "p.png"
+    Image.new("RGB", (8, 8), "white").save(page)
+    openai_server.answers = {sample_id: "ok"}
+
+    async def ask() -> GenerationResult:
+        client = OpenAIBackend(base_url=openai_server.url, model="m", timeout_s=5)
+        await client.start()
+        try:
+            return await client.generate(GenerationRequest(sample_id=sample_id, images=[page], user="q"))
+        finally:
+            await client.aclose()
+
+    result = anyio.run(ask)
+    assert result.error is None and result.text == "ok"
+    header = openai_server.requests[0].headers["x-vlmhb-sample-id"]
+    assert header.isascii() and openai_server.requests[0].sample_id == sample_id
+    backend = ScriptedBackend()
+    body = {"model": "m", "messages": [{"role": "user", "content": [text("q")]}]}
+    with TestClient(create_app(backend, model_name="fake")) as wrapper:
+        response = wrapper.post("/v1/chat/completions", json=body, headers={"X-VLMHB-Sample-Id": header})
+    assert response.status_code == 200, response.text
+    assert backend._seen[0].sample_id == sample_id
+
+
 def test_stop_strings_are_applied_to_streamed_and_whole_answers() -> None:
     backend = ScriptedBackend(deltas=["ab", "c|", "|de"])
     with TestClient(create_app(backend, model_name="fake")) as client:

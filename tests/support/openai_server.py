@@ -34,6 +34,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import pytest
 import uvicorn
@@ -91,7 +92,7 @@ class RecordedRequest:
     """One ``POST /v1/chat/completions`` as the server saw it.
 
     Attributes:
-        sample_id: Value of the ``X-VLMHB-Sample-Id`` header, or None.
+        sample_id: The ``X-VLMHB-Sample-Id`` header, percent-decoded, or None.
         body: Parsed JSON body (``{}`` if it was not valid JSON).
         headers: Request headers, lowercase keys.
         received_at: ``time.monotonic()`` at arrival.
@@ -368,7 +369,8 @@ class ScriptedOpenAIServer:
         return self.default_answer
 
     async def _chat(self, request: Request) -> Response:
-        sample_id = request.headers.get(SAMPLE_ID_HEADER)
+        header = request.headers.get(SAMPLE_ID_HEADER)
+        sample_id = None if header is None else unquote(header)  # ids travel percent-encoded
         try:
             body: Any = json.loads(await request.body())
         except ValueError:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote, unquote
 
 import anyio
 import httpx
@@ -30,7 +31,22 @@ from ..core.timing import request_timing
 from ._base import GenerationRequest, GenerationResult, ModelBackend, register_backend
 from ._images import image_data_url
 
-__all__ = ["OpenAIBackend"]
+__all__ = ["SAMPLE_ID_HEADER", "OpenAIBackend", "sample_id_from_header", "sample_id_header"]
+
+SAMPLE_ID_HEADER = "X-VLMHB-Sample-Id"
+"""Names the sample a request is for (``vlmhb serve`` tags its telemetry with it)."""
+
+
+def sample_id_header(sample_id: str) -> str:
+    """The header value: the id percent-encoded (UTF-8), since HTTP headers carry ASCII only
+    and sample ids may be Cyrillic or paths."""
+    return quote(sample_id, safe="")
+
+
+def sample_id_from_header(value: str | None) -> str | None:
+    """The sample id a `sample_id_header` value encodes."""
+    return None if value is None else unquote(value)
+
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +163,7 @@ class OpenAIBackend(ModelBackend):
             return GenerationResult(
                 text=None, error=ErrorInfo(kind="image", message=str(exc), retryable=False)
             )
-        headers = {"X-VLMHB-Sample-Id": request.sample_id}
+        headers = {SAMPLE_ID_HEADER: sample_id_header(request.sample_id)}
         last: _Attempt | None = None
         for attempt in range(1, self.max_attempts + 1):
             try:

@@ -29,6 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.background import BackgroundTask
 
 from ..backends import GenerationRequest, GenerationResult, ModelBackend
+from ..backends.openai import SAMPLE_ID_HEADER, sample_id_from_header
 from ..core import ErrorInfo, ErrorKind
 from ..monitor import RequestTracker, Watchdog
 from ._images import DEFAULT_MAX_IMAGE_PIXELS, ImageRejected, RequestImages, decode_images
@@ -245,7 +246,8 @@ def create_app(
     async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
         rid = f"chatcmpl-{uuid.uuid4().hex}"
         try:
-            gen_request, images = await svc.prepare(body, rid, request.headers.get("x-vlmhb-sample-id"))
+            sample_id = sample_id_from_header(request.headers.get(SAMPLE_ID_HEADER))
+            gen_request, images = await svc.prepare(body, rid, sample_id)
         except BadRequest as exc:
             svc.metrics.finished(400, None)
             return _error(400, exc.message, exc.param)
