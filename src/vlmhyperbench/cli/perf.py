@@ -107,7 +107,7 @@ def perf(
     """Measure TTFT, TPOT, ITL, latency, throughput and goodput under load.
 
     Workload: --dataset, --dpi/--widths or --text-words; without one, the attached run's own
-    requests (--attach), else the OCR samples of the shipped demo dataset (67 synthetic A4
+    requests (--attach), else the OCR samples of the shipped demo dataset (85 synthetic A4
     document pages of 850x1200 px, with references). Exit status 1 when every request of a
     level failed, 2 for a mistake in the flags or the config file.
     """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PIL import Image
 
@@ -14,12 +14,16 @@ from ._degrade import apply_degradations, choose_degradations
 from ._documents import Document
 from ._invoices import build_invoice, build_invoice_en, build_receipt
 from ._personal import build_inn, build_passport, build_snils
+from ._photo import PHOTO_LEVELS, apply_photo, choose_photo
 from ._render import render
 
-__all__ = ["BUILDERS", "DEMO_SEED", "build_documents", "document_samples", "generate_demo"]
+__all__ = ["BUILDERS", "DEMO_SEED", "SPLITS", "build_documents", "document_samples", "generate_demo"]
 
 DEMO_SEED = 1234
 """Seed of the shipped copy of the demo dataset."""
+
+SPLITS = ("clean", "degraded", *(f"photo-{k}" for k in PHOTO_LEVELS))
+"""The dataset's splits, from clean to the most degraded: the order of ``annotation.jsonl``."""
 
 BUILDERS: dict[str, Callable[[random.Random, str], Document]] = {
     "passport": build_passport,
@@ -94,16 +98,18 @@ def document_samples(
     seed: int,
     degradation: list[dict[str, Any]] | None = None,
     doc_id: str | None = None,
+    severity: int = 0,
 ) -> list[dict[str, Any]]:
     """Build the ocr, vqa and kie samples of one document image.
 
     Args:
         doc: The rendered document.
         image: Image path relative to the dataset root.
-        split: ``clean`` or ``degraded``.
+        split: ``clean``, ``degraded`` or ``photo-<severity>``.
         seed: Dataset seed (recorded in metadata).
         degradation: Applied degradation records, ``None`` for clean pages.
         doc_id: Identifier of this copy (defaults to ``doc.doc_id``).
+        severity: 0 for clean pages, 1 for ``degraded``, k for ``photo-k``.
 
     Returns:
         Sample dicts with keys in annotation order.
@@ -125,6 +131,7 @@ def document_samples(
             "seed": seed,
             "fonts": doc.font_files,
             "degradation": degradation,
+            "severity": severity,
             "lang": doc.lang,
             "field": field,
         }
@@ -154,8 +161,12 @@ def document_samples(
     return out
 
 
-def _pick_degraded(docs: list[Document], n: int, rng: random.Random) -> set[str]:
-    """Pick ``n`` document ids for degraded copies, spread evenly over the classes."""
+def _pick_order(docs: list[Document], rng: random.Random) -> list[str]:
+    """Document ids in the order they get degraded copies: round-robin over shuffled classes.
+
+    Any prefix is spread evenly over the classes; its first ``k * n_classes`` ids are
+    ``k`` documents of each class.
+    """
     by_class: dict[str, list[str]] = {}
     for doc in docs:
         by_class.setdefault(doc.doc_class, []).append(doc.doc_id)
@@ -163,8 +174,7 @@ def _pick_degraded(docs: list[Document], n: int, rng: random.Random) -> set[str]
     rng.shuffle(classes)
     for ids in by_class.values():
         rng.shuffle(ids)
-    order = [by_class[c][k] for k in range(len(docs)) for c in classes if k < len(by_class[c])]
-    return set(order[:n])
+    return [by_class[c][k] for k in range(len(docs)) for c in classes if k < len(by_class[c])]
 
 
 def _save(img: Image.Image, path: Path, quality: int | None = None) -> None:
@@ -184,7 +194,7 @@ def _save(img: Image.Image, path: Path, quality: int | None = None) -> None:
     png.save(path, "PNG", optimize=True)
 
 
-def _readme(seed: int, n_docs: int, n_degraded: int, n_samples: int) -> str:
+def _readme(seed: int, n_docs: int, n_degraded: int, n_photo: int, n_samples: int) -> str:
     """Text of the dataset's README.md."""
     classes = ", ".join(f"`{c}`" for c in BUILDERS)
     return f"""# VLMHyperBench demo dataset
@@ -195,7 +205,8 @@ All names, numbers, companies and addresses are invented; INN and SNILS
 values only have valid checksums.
 
 - Document classes: {classes}
-- Documents: {n_docs} clean pages, {n_degraded} degraded copies (`split: degraded`)
+- Documents: {n_docs} clean pages, {n_degraded} degraded copies (`split: degraded`),
+  {n_photo} photographed copies at each of {len(PHOTO_LEVELS)} severities (`split: photo-1`..`photo-{len(PHOTO_LEVELS)}`)
 - Samples: {n_samples} in `annotation.jsonl` (tasks `ocr`, `vqa`, `kie`)
 - Fonts: DejaVu (fonts-dejavu-core)
 
@@ -216,67 +227,94 @@ to draw it are under their own free licence; no font file is included here.
 """
 
 
+class _Copy(NamedTuple):
+    """One image of a document: the clean page or a degraded or photographed copy."""
+
+    split: str
+    doc_id: str
+    file: str
+    image: Image.Image
+    quality: int | None
+    """JPEG quality; None for the clean PNG."""
+    steps: list[dict[str, Any]] | None
+    severity: int
+
+
+def _copies(doc: Document, page: Image.Image, seed: int, degraded: bool, photo: bool) -> Iterator[_Copy]:
+    """The clean page, then its degraded copy and its photographed copies, as asked."""
+    yield _Copy("clean", doc.doc_id, f"{doc.doc_id}.png", page, None, None, 0)
+    if degraded:
+        rng = random.Random(f"{seed}:{doc.doc_id}:degrade")
+        steps = choose_degradations(rng)
+        img, quality = apply_degradations(page, steps, rng)
+        yield _Copy("degraded", f"{doc.doc_id}-deg", f"{doc.doc_id}_degraded.jpg", img, quality, steps, 1)
+    for severity in PHOTO_LEVELS if photo else ():
+        split = f"photo-{severity}"
+        rng = random.Random(f"{seed}:{doc.doc_id}:{split}")
+        steps = choose_photo(rng, severity)
+        img, quality = apply_photo(page, steps, rng)
+        yield _Copy(
+            split, f"{doc.doc_id}-ph{severity}", f"{doc.doc_id}_{split}.jpg", img, quality, steps, severity
+        )
+
+
 def generate_demo(
     out_dir: Path,
     *,
     seed: int = DEMO_SEED,
     n_per_class: int = 8,
     degraded_fraction: float = 0.4,
+    photo_per_class: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Generate the demo dataset.
 
-    Writes ``annotation.jsonl``, ``images/<doc_id>.png`` (and
-    ``images/<doc_id>_degraded.jpg`` for the degraded copies) and ``README.md``.
-    The same arguments give byte-identical files.
+    Writes ``annotation.jsonl``, ``images/<doc_id>.png``, ``images/<doc_id>_degraded.jpg``
+    for the degraded copies, ``images/<doc_id>_photo-<k>.jpg`` for the photographed
+    ones, and ``README.md``. Samples are written by split: ``clean``, ``degraded``,
+    ``photo-1``, ``photo-2``, ``photo-3``. The same arguments give byte-identical files.
 
     Args:
         out_dir: Output directory (created if missing; stale images are removed).
         seed: Seed of every random choice.
         n_per_class: Documents per document class.
         degraded_fraction: Fraction of documents that also get a degraded copy.
+        photo_per_class: Documents per class that also get a photographed copy at each
+            severity (the first ones picked for degraded copies).
         progress: Called as ``progress(done, total)`` after each written image.
 
     Returns:
         Path of the written ``annotation.jsonl``.
     """
-    if n_per_class < 1 or not 0.0 <= degraded_fraction <= 1.0:
-        raise ValueError("need n_per_class >= 1 and 0 <= degraded_fraction <= 1")
+    if n_per_class < 1 or not 0.0 <= degraded_fraction <= 1.0 or not 0 <= photo_per_class <= n_per_class:
+        raise ValueError(
+            "need n_per_class >= 1, 0 <= degraded_fraction <= 1 and 0 <= photo_per_class <= n_per_class"
+        )
     out_dir = Path(out_dir)
     images = out_dir / "images"
     images.mkdir(parents=True, exist_ok=True)
     docs = build_documents(seed, n_per_class)
-    n_degraded = int(len(docs) * degraded_fraction + 0.5)
-    picked = _pick_degraded(docs, n_degraded, random.Random(f"{seed}:degraded"))
-    total, done = len(docs) + n_degraded, 0
-    clean: list[dict[str, Any]] = []
-    degraded: list[dict[str, Any]] = []
+    order = _pick_order(docs, random.Random(f"{seed}:degraded"))
+    degraded = set(order[: int(len(docs) * degraded_fraction + 0.5)])
+    photo = set(order[: photo_per_class * len(BUILDERS)])
+    total, done = len(docs) + len(degraded) + len(photo) * len(PHOTO_LEVELS), 0
+    by_split: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
     written: set[str] = set()
     for doc in docs:
         page = render(doc)
-        name = f"{doc.doc_id}.png"
-        _save(page, images / name)
-        written.add(name)
-        clean += document_samples(doc, f"images/{name}", "clean", seed)
-        done += 1
-        if progress:
-            progress(done, total)
-        if doc.doc_id not in picked:
-            continue
-        rng = random.Random(f"{seed}:{doc.doc_id}:degrade")
-        steps = choose_degradations(rng)
-        bad, quality = apply_degradations(page, steps, rng)
-        name = f"{doc.doc_id}_degraded.jpg"
-        _save(bad, images / name, quality)
-        written.add(name)
-        degraded += document_samples(doc, f"images/{name}", "degraded", seed, steps, f"{doc.doc_id}-deg")
-        done += 1
-        if progress:
-            progress(done, total)
+        for copy in _copies(doc, page, seed, doc.doc_id in degraded, doc.doc_id in photo):
+            _save(copy.image, images / copy.file, copy.quality)
+            written.add(copy.file)
+            by_split[copy.split] += document_samples(
+                doc, f"images/{copy.file}", copy.split, seed, copy.steps, copy.doc_id, copy.severity
+            )
+            done += 1
+            if progress:
+                progress(done, total)
     for stale in sorted(images.iterdir()):
         if stale.suffix in (".png", ".jpg") and stale.name not in written:
             stale.unlink()
-    samples = clean + degraded
+    samples = [s for split in SPLITS for s in by_split[split]]
     ids = [s["id"] for s in samples]
     if len(set(ids)) != len(ids):
         raise RuntimeError("duplicate sample ids")
@@ -285,6 +323,6 @@ def generate_demo(
         for s in samples:
             fh.write(json.dumps(s, ensure_ascii=False) + "\n")
     (out_dir / "README.md").write_text(
-        _readme(seed, len(docs), n_degraded, len(samples)), encoding="utf-8", newline="\n"
+        _readme(seed, len(docs), len(degraded), len(photo), len(samples)), encoding="utf-8", newline="\n"
     )
     return annotation
