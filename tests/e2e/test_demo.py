@@ -42,7 +42,14 @@ def test_demo_experiment_produces_reports_and_comparison(tmp_path: Path) -> None
         pairs and pairs[0]["verdict"] == "ocr-tesseract-rus-eng better" and float(pairs[0]["p_value"]) < 0.01
     )
     assert rows["ocr-tesseract-rus-eng"]["cer_ci_low"] and rows["ocr-tesseract-rus-eng"]["cer_ci_high"]
+    robustness = comparison[comparison.index("\n## Robustness\n") :]
+    assert "| metric | model | clean | degraded | photo-1 | photo-2 | photo-3 |" in robustness
+    with (root / "vqa-tesseract-rus-eng" / "metrics" / "metrics_by_split.csv").open(encoding="utf-8") as fh:
+        anls = {row["split"]: float(row["anls"]) for row in csv.DictReader(fh)}
+    assert list(anls) == ["clean", "degraded", "photo-1", "photo-2", "photo-3"]
+    assert anls["clean"] > anls["photo-1"] > anls["photo-2"] > anls["photo-3"]  # a robustness curve
     report_md = (root / "ocr-tesseract-rus-eng" / "report" / "report.md").read_text("utf-8")
+    assert "\n## Robustness\n" in report_md
     assert "seeded percentile bootstrap" in report_md
     html = (root / "ocr-tesseract-rus-eng" / "report" / "report.html").read_text("utf-8")
     assert not re.search(r"<(script|link)\b[^>]*\b(src|href)=[\"']?(https?:)?//", html), "external resource"

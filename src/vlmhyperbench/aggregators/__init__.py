@@ -1,4 +1,4 @@
-"""Aggregators: by_id, by_field, by_doc_class, general (and plugins)."""
+"""Aggregators: by_id, by_field, by_doc_class, general, by_split (and plugins)."""
 
 from ._base import Aggregator, ScoredSample, aggregators, summarise
 from .builtin import ALIASES, canonical_aggregator

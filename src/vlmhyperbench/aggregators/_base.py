@@ -3,7 +3,7 @@
 Every group gets, per metric, the mean of its per-sample values and, where the metric
 defines one, its corpus value (pooled CER/WER: total edits / total reference length,
 as jiwer computes over a list; corpus BLEU; macro F1...). Aggregators marked
-``with_ci`` (``general``, ``by_doc_class``) also get seeded bootstrap confidence
+``with_ci`` (``general``, ``by_doc_class``, ``by_split``) also get seeded bootstrap confidence
 intervals. Structured answers that were invalid also get a lenient mean (scored on the
 repaired answer) beside the strict one.
 """

@@ -1,4 +1,4 @@
-"""The built-in aggregators: by_id, by_field, by_doc_class, general."""
+"""The built-in aggregators: by_id, by_field, by_doc_class, general, by_split."""
 
 from __future__ import annotations
 
@@ -50,6 +50,14 @@ _register(
     Aggregator("by_doc_class", lambda s: {"doc_class": s.doc_class}, "one row per doc_class", with_ci=True)
 )
 _register(Aggregator("general", lambda s: {}, "one row over all samples", with_ci=True))
+_register(
+    Aggregator(
+        "by_split",
+        lambda s: {"split": s.split},
+        "one row per split, in the dataset's order (the demo: clean to photo-3, a robustness curve)",
+        with_ci=True,
+    )
+)
 
 ALIASES = {"by_doc_question": "by_field", "by_doc_type": "by_doc_class"}
 """Prototype aggregator names and the ones they mean here."""

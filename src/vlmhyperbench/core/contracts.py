@@ -241,7 +241,7 @@ class AggregateRow(BaseModel):
     pooled: dict[str, float | None] = Field(default_factory=dict)
     """Metric name → corpus value (total edits / total reference length, corpus BLEU...)."""
     ci: dict[str, tuple[float, float] | None] = Field(default_factory=dict)
-    """Metric name → bootstrap confidence interval of the mean (general, by_doc_class)."""
+    """Metric name → bootstrap confidence interval of the mean (general, by_doc_class, by_split)."""
     pooled_ci: dict[str, tuple[float, float] | None] = Field(default_factory=dict)
     """Metric name → bootstrap confidence interval of the pooled value."""
     lenient: dict[str, float | None] = Field(default_factory=dict)

@@ -201,6 +201,8 @@ class RunReport(_Model):
     by_doc_class: list[AggregateRow] = Field(default_factory=list)
     by_field: list[AggregateRow] = Field(default_factory=list)
     """One row per (doc_class, question_type)."""
+    by_split: list[AggregateRow] = Field(default_factory=list)
+    """The ``by_split`` aggregate, one row per split in the dataset's order (robustness)."""
     worst_metric: str | None = None
     """The metric ``worst_samples`` is ranked by (the first one)."""
     worst_samples: list[WorstSample] = Field(default_factory=list)

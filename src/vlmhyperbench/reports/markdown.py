@@ -337,6 +337,12 @@ def _benchmark(report: RunReport) -> list[str]:
     return benchmark_md([report])
 
 
+def _robustness(report: RunReport) -> list[str]:
+    from ._robustness import robustness_md  # it renders tables with this module's helpers
+
+    return robustness_md(report)
+
+
 def render_markdown(report: RunReport) -> str:
     """The whole Markdown document for ``report``."""
     parts = [f"# Run report: {md_cell(report.run_id)}"]
@@ -347,6 +353,7 @@ def render_markdown(report: RunReport) -> str:
         _model_and_prompts,
         _dataset,
         _scores,
+        _robustness,
         _worst,
         _performance,
         _errors,

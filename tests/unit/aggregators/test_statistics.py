@@ -69,6 +69,24 @@ def test_general_and_doc_class_aggregates_get_intervals_by_field_not() -> None:
     assert again.ci == general.ci  # seeded
 
 
+def test_by_split_gives_each_split_its_row_in_dataset_order_with_intervals() -> None:
+    cer = build_metric("cer")
+    splits = ["clean", "degraded", "photo-1", "photo-2", "photo-3"]
+    rows = []
+    for i in range(50):
+        k = i // 10  # the samples of each split together, as the demo lists them
+        sample = Sample(id=str(i), images=(Path("/x.png"),), answers=("abcd",), split=splits[k])
+        rows.append(ScoredSample(sample, {"cer": cer.score("abcd"[: 4 - k] if i % 2 else "abcd", sample)}))
+    stats = StatisticsSpec(resamples=300, seed=5)
+    by_split = aggregators.get("by_split").aggregate(list(reversed(rows[40:])) + rows[:40], [cer], stats)
+    assert [r.group for r in by_split] == [{"split": s} for s in ["photo-3", *splits[:4]]]  # first seen
+    by_split = aggregators.get("by_split").aggregate(rows, [cer], stats)
+    assert [(r.group["split"], r.n) for r in by_split] == [(s, 10) for s in splits]
+    means = [r.values["cer"] for r in by_split]
+    assert means == sorted(means) and means[0] == 0 and means[-1] == pytest.approx(0.5)
+    assert all(r.ci.get("cer") and r.pooled_ci.get("cer") for r in by_split[1:])
+
+
 def test_resource_metrics_read_the_answer_record() -> None:
     record = AnswerRecord(
         sample_id="1",
