@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -36,6 +36,7 @@ __all__ = [
     "SourceRecord",
     "decode_base64",
     "literal_list",
+    "pick_split",
     "require_module",
     "source_formats",
 ]
@@ -48,6 +49,7 @@ source_formats: Registry[type[SourceReader]] = Registry(
         "vlmhyperbench.datasets.sources.vqa",
         "vlmhyperbench.datasets.sources.kie",
         "vlmhyperbench.datasets.sources.pdf",
+        "vlmhyperbench.datasets.sources.ocrbench_v2",
     ),
     list_command="vlmhb datasets list",
 )
@@ -142,7 +144,9 @@ def decode_base64(text: str, where: SourceLocation, errors: RowError) -> bytes |
         data = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         errors.add(
-            where, f"the image is not valid base64: {exc}", "re-download the file (its MD5 is in docs)"
+            where,
+            f"the image is not valid base64: {exc}",
+            "re-download the file; a truncated download is the usual cause",
         )
         return None
     if not data:
@@ -189,3 +193,13 @@ def unknown_choice(kind: str, value: str, available: Sequence[str], source: Path
         f"{source} has no {kind} '{value}'",
         hint=f"{kind}s found there: {listing}",
     )
+
+
+def pick_split(found: Mapping[str, Any], options: ReadOptions, default: str, source: Path) -> str:
+    """The split to read: the requested one, else ``default`` when present, else the only one."""
+    split = options.split
+    if split is None:
+        split = default if default in found or len(found) != 1 else next(iter(found))
+    if split not in found:
+        raise unknown_choice("split", split, list(found), source)
+    return split
