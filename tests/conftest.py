@@ -15,6 +15,20 @@ from tests.support.openai_server import openai_server  # noqa: F401  (fixture)
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One NLTK data folder with WordNet (from Debian's packages) for the whole session,
+    named by NLTK_DATA before anything imports nltk: tests set VLMHB_CACHE_DIR to their own
+    temporary folders, and NLTK refuses a corpus whose folder left its search path."""
+    import tempfile
+
+    from vlmhyperbench.metrics._wordnet import wordnet_from_debian
+
+    if "NLTK_DATA" not in os.environ:
+        made = wordnet_from_debian(Path(tempfile.mkdtemp(prefix="vlmhb-nltk-")))
+        if made is not None:
+            os.environ["NLTK_DATA"] = str(made)
+
+
 @pytest.fixture
 def tiny_dataset(tmp_path: Path) -> Path:
     """Three VQA samples with rendered pages, JSONL layout."""

@@ -130,9 +130,11 @@ metrics: Registry[type[Metric]] = Registry(
             "teds",
             "structured",
             "bleu",
+            "token_f1",
             "classification",
             "ordering",
             "resources",
+            "ocrbench_v2",
         )
     ),
     list_command="vlmhb metrics list",

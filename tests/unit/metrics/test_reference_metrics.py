@@ -83,6 +83,16 @@ def test_substring_match_equals_ocrbench(case: dict[str, Any], option_set: str) 
     assert score(spec, case["prediction"], case["references"]).value == case["expected"][option_set]
 
 
+@pytest.mark.parametrize("case", cases("substring_match"))
+def test_substring_match_formula_types_apply_the_hme100k_rule_per_question(case: dict[str, Any]) -> None:
+    metric = build_metric({"name": "substring_match", "formula_types": ["HMER"]})
+    for question_type, expected in (("HMER", "hme100k"), ("Regular Text Recognition", "default")):
+        item = Sample(
+            id="x", images=(Path("/n.png"),), answers=case["references"], question_type=question_type
+        )
+        assert metric.score(case["prediction"], item).value == case["expected"][expected]
+
+
 @pytest.mark.parametrize("case", cases("ned"))
 def test_ned_equals_omnidocbench_element_score(case: dict[str, Any]) -> None:
     result = score("ned", case["prediction"], case["references"])
