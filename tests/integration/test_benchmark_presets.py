@@ -43,6 +43,8 @@ class PlumbingJson:
         splits = sorted(p.stem for p in source.glob("*.json"))
         if not splits:
             raise missing_files(source, self)
+        if options.subset not in (None, "main"):
+            raise unknown_choice("subset", options.subset, ["main"], source)
         split = options.split or splits[0]
         if split not in splits:
             raise unknown_choice("split", split, splits, source)
@@ -393,3 +395,27 @@ def test_a_rerun_reuses_answers_even_after_the_cache_is_deleted(
     assert again.ok and len(openai_server.requests) == 4
     manifest = RunDir(again.runs[0].run_dir).read_manifest()
     assert manifest.stages["infer"].counts["reused"] == 4 and manifest.stages["infer"].counts["new"] == 0
+
+
+def test_a_preset_default_subset_the_download_lacks_is_dropped_a_user_one_is_not(tmp_path: Path) -> None:
+    import dataclasses
+
+    from vlmhyperbench.config import BenchmarkRef
+    from vlmhyperbench.orchestrator._benchmark import import_benchmark
+
+    source = write_source(tmp_path / "src")
+    preset = dataclasses.replace(PRESET, default_subset="Other")
+    spec = import_benchmark(preset, BenchmarkRef(name="plumbing"), source, lambda *key: None)
+    assert spec.subset is None and spec.split == "validation"
+    with pytest.raises(DatasetError, match="has no subset 'Other'"):
+        import_benchmark(preset, BenchmarkRef(name="plumbing", subset="Other"), source, lambda *key: None)
+
+
+def test_every_builtin_preset_is_in_the_docs_table() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    table = docs[docs.index("## The presets") : docs.index("## Running one")]
+    listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert listed == {entry.name for entry in benchmarks if entry.name != "plumbing"}
+    for entry in benchmarks:
+        if entry.name != "plumbing":
+            assert f"`{entry.name}`" in docs[docs.index("## Document VQA") :], entry.name

@@ -22,7 +22,9 @@ __all__ = [
     "CountCorrect",
     "HeadlineRule",
     "Mean",
+    "MeanOfCapabilities",
     "MeanOfGroups",
+    "MeanOverGroups",
     "Pooled",
     "benchmarks",
     "register_benchmark",
@@ -30,7 +32,12 @@ __all__ = [
 
 benchmarks: Registry[Benchmark] = Registry(
     "benchmarks",
-    builtins=("vlmhyperbench.benchmarks.vqa", "vlmhyperbench.benchmarks.kie", "vlmhyperbench.benchmarks.ocr"),
+    builtins=(
+        "vlmhyperbench.benchmarks.vqa",
+        "vlmhyperbench.benchmarks.kie",
+        "vlmhyperbench.benchmarks.ocr",
+        "vlmhyperbench.benchmarks.ocrbench_v2",
+    ),
     list_command="vlmhb benchmarks list",
 )
 
@@ -55,8 +62,15 @@ def _scaled(value: float | None, scale: float) -> float | None:
 class HeadlineRule(Protocol):
     """Turns a run's scored samples into the benchmark's reported number."""
 
-    metric: str
-    name: str
+    @property
+    def metric(self) -> str:
+        """The per-sample metric the number is computed from."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """What the number is called (``ANLS``, ``OCRBench score``)."""
+        ...
 
     def describe(self) -> str:
         """The rule in words (shown by ``vlmhb benchmarks show`` and in reports)."""
@@ -106,6 +120,12 @@ class MeanOfGroups:
     groups: tuple[str, ...]
     by: str = "split"
     scale: float = 100.0
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Other values that mean a group, as other releases spell it (VLMEvalKit's ChartQA
+    TSV: ``test_human``, ``test_augmented``)."""
+    also_by: tuple[str, ...] = ()
+    """Sample attributes also looked at for a group's name, where a release keeps it
+    elsewhere (``lmms-lab/ChartQA``: a ``type`` column, read as ``question_type``)."""
 
     def describe(self) -> str:
         names = " and ".join(self.groups)
@@ -116,11 +136,104 @@ class MeanOfGroups:
     ) -> tuple[float | None, dict[str, float | None], str]:
         parts: dict[str, float | None] = {}
         for group in self.groups:
-            members = [r for r in rows if str(getattr(r.sample, self.by)) == group]
+            names = {group, *self.aliases.get(group, ())}
+            members = [
+                r for r in rows if any(str(getattr(r.sample, a)) in names for a in (self.by, *self.also_by))
+            ]
             parts[group] = _scaled(_mean(_values(members, self.metric)), self.scale)
         present = [v for v in parts.values() if v is not None]
         value = sum(present) / len(present) if len(present) == len(self.groups) else None
         return value, parts, "%" if self.scale == 100 else ""
+
+
+@dataclass(frozen=True)
+class MeanOverGroups:
+    """The unweighted mean over the groups present (values of ``by``) of each group's value
+    × ``scale``: the mean of the per-sample metric, or with ``pooled`` its corpus value
+    (CC-OCR: a track's score is the mean over its datasets of each one's macro token F1,
+    or of its pooled KIE field F1). None when a group has no value."""
+
+    metric: str
+    name: str
+    by: str = "split"
+    pooled: bool = False
+    scale: float = 100.0
+
+    def describe(self) -> str:
+        inner = f"{self.metric} pooled over its questions" if self.pooled else f"mean {self.metric}"
+        return f"mean over the {self.by} groups of each group's {inner}, × {self.scale:g}"
+
+    def compute(
+        self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
+    ) -> tuple[float | None, dict[str, float | None], str]:
+        groups: dict[str, list[ScoredSample]] = {}
+        for row in rows:
+            groups.setdefault(str(getattr(row.sample, self.by)), []).append(row)
+        parts: dict[str, float | None] = {}
+        for key, members in sorted(groups.items()):
+            if self.pooled:
+                parts[key] = Pooled(self.metric, self.name, self.scale)._pooled(members, metrics[self.metric])
+            else:
+                parts[key] = _scaled(_mean(_values(members, self.metric)), self.scale)
+        present = [v for v in parts.values() if v is not None]
+        value = sum(present) / len(present) if present and len(present) == len(parts) else None
+        return value, parts, "%" if self.scale == 100 else ""
+
+
+@dataclass(frozen=True)
+class MeanOfCapabilities:
+    """OCRBench v2's ``get_score.py``: per capability the mean of the metric over its
+    questions (all of its question types together), per language the mean of its
+    capabilities present, × ``scale``; the ``headline`` language's score is the value.
+
+    Samples whose score says ``detail["ignored"]`` (the official ``ignore`` flag) are
+    left out. A capability with a question that could not be scored has no value, and
+    neither has its language: a mean over the rest would not be the official number.
+    """
+
+    metric: str
+    name: str
+    languages: Mapping[str, Mapping[str, tuple[str, ...]]]
+    """Language → capability → the values of ``by`` (question types) it holds."""
+    headline: str
+    """The language whose score is the value (all of them are parts)."""
+    by: str = "question_type"
+    scale: float = 100.0
+
+    def describe(self) -> str:
+        names = " and ".join(self.languages)
+        return (
+            f"per capability the mean {self.metric} over its questions, per language ({names}) the mean "
+            f"of its capabilities, × {self.scale:g}; the value is the {self.headline} score"
+        )
+
+    def compute(
+        self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
+    ) -> tuple[float | None, dict[str, float | None], str]:
+        where = {
+            kind: (language, capability)
+            for language, capabilities in self.languages.items()
+            for capability, kinds in capabilities.items()
+            for kind in kinds
+        }
+        members: dict[tuple[str, str], list[float | None]] = {}
+        for row in rows:
+            key, score = where.get(str(getattr(row.sample, self.by))), row.scores.get(self.metric)
+            if key is not None and score is not None and not (score.detail or {}).get("ignored"):
+                members.setdefault(key, []).append(score.value)
+        parts: dict[str, float | None] = {}
+        for language, capabilities in self.languages.items():
+            means = {
+                capability: None if None in values else sum(v or 0.0 for v in values) / len(values)
+                for capability in capabilities
+                if (values := members.get((language, capability)))
+            }
+            if means:
+                present = list(means.values())
+                overall = None if None in present else sum(v or 0.0 for v in present) / len(present)
+                parts[language] = _scaled(overall, self.scale)
+                parts.update({f"{language} {c}": _scaled(v, self.scale) for c, v in means.items()})
+        return parts.get(self.headline), parts, "%" if self.scale == 100 else ""
 
 
 @dataclass(frozen=True)

@@ -41,25 +41,38 @@ def _candidates(split: str | None) -> list[str | None]:
 
 
 def detect_format(
-    source: Path, formats: Sequence[str], options: ReadOptions, where: SourceLocation | None = None
+    source: Path,
+    formats: Sequence[str],
+    options: ReadOptions,
+    where: SourceLocation | None = None,
+    *,
+    subset_optional: bool = False,
 ) -> tuple[str, ReadOptions]:
     """The first format (and spelling of the split) that reads a record from ``source``.
+
+    With ``subset_optional`` (the subset is the preset's default, not the user's), a
+    format that does not know the subset is tried again without it: a single-subset
+    download (one TSV file) has no subset to choose.
 
     Raises:
         DatasetError: no format reads it; every format's own reason is listed.
     """
     reasons: list[Problem] = []
+    subsets = [options.subset, None] if subset_optional and options.subset is not None else [options.subset]
     for name in formats:
         reader = source_formats.get(name)()
-        for split in _candidates(options.split):
-            attempt = ReadOptions(split=split, subset=options.subset, dpi=options.dpi, pages=options.pages)
-            try:
-                next(iter(reader.read(source, attempt, RowError())), None)
-            except DatasetError as exc:
-                if split == options.split:
-                    reasons.extend(Problem(p.location, f"[{name}] {p.message}", p.hint) for p in exc.problems)
-                continue
-            return name, attempt
+        for subset in subsets:
+            for split in _candidates(options.split):
+                attempt = ReadOptions(split=split, subset=subset, dpi=options.dpi, pages=options.pages)
+                try:
+                    next(iter(reader.read(source, attempt, RowError())), None)
+                except DatasetError as exc:
+                    if split == options.split and subset == options.subset:
+                        reasons.extend(
+                            Problem(p.location, f"[{name}] {p.message}", p.hint) for p in exc.problems
+                        )
+                    continue
+                return name, attempt
     raise DatasetError(
         problems=[
             Problem(where, f"{source} is in none of the formats {', '.join(formats)}"),
@@ -92,7 +105,9 @@ def import_benchmark(
         formats: Sequence[str] = (ref.format,)
     else:
         formats = preset.formats
-    fmt, options = detect_format(source, formats, options, locate("dataset"))
+    fmt, options = detect_format(
+        source, formats, options, locate("dataset"), subset_optional=ref.subset is None
+    )
     logger.info("benchmark %s: importing %s (%s, split %s)", preset.name, source, fmt, options.split)
     imported, report = cached_import(
         fmt, source, options, limit=ref.limit, skip_invalid=ref.skip_invalid, where=locate("dataset")
