@@ -55,6 +55,14 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _grouped(rows: Sequence[ScoredSample], by: str) -> dict[str, list[ScoredSample]]:
+    """Rows by the value of the sample attribute ``by``, in sorted order of the values."""
+    groups: dict[str, list[ScoredSample]] = {}
+    for row in rows:
+        groups.setdefault(str(getattr(row.sample, by)), []).append(row)
+    return dict(sorted(groups.items()))
+
+
 def _scaled(value: float | None, scale: float) -> float | None:
     return None if value is None else value * scale
 
@@ -102,11 +110,9 @@ class Mean:
     ) -> tuple[float | None, dict[str, float | None], str]:
         parts: dict[str, float | None] = {}
         if self.by:
-            groups: dict[str, list[ScoredSample]] = {}
-            for row in rows:
-                groups.setdefault(str(getattr(row.sample, self.by)), []).append(row)
             parts = {
-                k: _scaled(_mean(_values(v, self.metric)), self.scale) for k, v in sorted(groups.items())
+                k: _scaled(_mean(_values(v, self.metric)), self.scale)
+                for k, v in _grouped(rows, self.by).items()
             }
         return _scaled(_mean(_values(rows, self.metric)), self.scale), parts, "%" if self.scale == 100 else ""
 
@@ -166,11 +172,8 @@ class MeanOverGroups:
     def compute(
         self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
     ) -> tuple[float | None, dict[str, float | None], str]:
-        groups: dict[str, list[ScoredSample]] = {}
-        for row in rows:
-            groups.setdefault(str(getattr(row.sample, self.by)), []).append(row)
         parts: dict[str, float | None] = {}
-        for key, members in sorted(groups.items()):
+        for key, members in _grouped(rows, self.by).items():
             if self.pooled:
                 parts[key] = Pooled(self.metric, self.name, self.scale)._pooled(members, metrics[self.metric])
             else:
@@ -292,10 +295,7 @@ class Pooled:
         metric = metrics[self.metric]
         parts: dict[str, float | None] = {}
         if self.by:
-            groups: dict[str, list[ScoredSample]] = {}
-            for row in rows:
-                groups.setdefault(str(getattr(row.sample, self.by)), []).append(row)
-            parts = {k: self._pooled(v, metric) for k, v in sorted(groups.items())}
+            parts = {k: self._pooled(v, metric) for k, v in _grouped(rows, self.by).items()}
         return self._pooled(rows, metric), parts, "%" if self.scale == 100 else ""
 
 

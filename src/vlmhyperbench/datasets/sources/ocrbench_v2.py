@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 from ...core import DatasetError, SourceLocation
 from .._base import RowError, resolve_image
 from ._base import PageImage, ReadOptions, SourceRecord, missing_files, source_formats, unknown_choice
+from ._json import json_document
 
 __all__ = ["OcrBenchV2"]
 
@@ -85,17 +86,7 @@ def _annotation_file(source: Path, reader: OcrBenchV2) -> Path:
 
 
 def _document(path: Path) -> list[Any]:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            rows = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(
-            f"not valid JSON: {exc.msg}",
-            location=SourceLocation(path, exc.lineno, exc.colno),
-            hint="re-download the file; it may be truncated",
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"not UTF-8 text: {exc}", location=SourceLocation(path)) from None
+    rows = json_document(path)
     if not isinstance(rows, list):
         raise DatasetError(
             "expected a JSON list of questions",
