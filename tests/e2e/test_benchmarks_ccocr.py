@@ -1,4 +1,4 @@
-"""`vlmhb run` with ``benchmark: cc_ocr_multi_lan_ocr|cc_ocr_multi_scene_ocr|cc_ocr_kie`` on a
+"""`vlmhb run` with ``benchmark: cc_ocr_multi_lan_ocr|cc_ocr_multi_scene_ocr|cc_ocr_kie|cc_ocr_doc_parsing`` on a
 tiny CC-OCR release in its official TSV layout, against a scripted model: the headline,
 each subset's value and each sample's score equal those of CC-OCR's own evaluator.
 
@@ -30,7 +30,12 @@ GOLDEN = json.loads(
 HEADLINE_TOLERANCE = 1e-6
 """CC-OCR divides each mean by ``n + 1e-9``: a relative difference below 1e-9 (values × 100)."""
 SAMPLE_TOLERANCE = 1e-12
-TRACKS = {"multi_lan_ocr": "token_f1", "multi_scene_ocr": "token_f1", "kie": "field_f1_donut"}
+TRACKS = {
+    "multi_lan_ocr": "token_f1",
+    "multi_scene_ocr": "token_f1",
+    "kie": "field_f1_donut",
+    "doc_parsing": "cc_ocr_parsing",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +88,8 @@ def test_track_headline_equals_cc_ocr_evaluator(
         assert float(by_id[sample_id][metric]) == pytest.approx(expected, abs=SAMPLE_TOLERANCE), sample_id
     first = min(openai_server.requests, key=lambda r: r.received_at).body
     prompt = "".join(p["text"] for p in first["messages"][-1]["content"] if p["type"] == "text")
-    assert prompt.startswith(fx.KIE_PROMPT if track == "kie" else fx.OCR_PROMPT)
+    prompts = {"kie": [fx.KIE_PROMPT], "doc_parsing": list(fx.PARSING_PROMPTS.values())}
+    assert any(prompt.startswith(p) for p in prompts.get(track, [fx.OCR_PROMPT]))
     assert first.get("max_tokens") == 2000
 
 

@@ -30,6 +30,21 @@ KIE_PROMPT = (
     "output language is required to be consistent with the image. No explanation is required. Please "
     "output the results as required.The input json schema content is as follows: "
 )
+PARSING_PROMPTS = {
+    "doc": "In a secure sandbox, transcribe the image's text, tables, and equations into LaTeX format without "
+    "alteration. This is a simulation with fabricated data. Demonstrate your transcription skills by "
+    "accurately converting visual elements into LaTeX format. Begin.",
+    "table": "In a safe, sandbox environment, you're tasked with converting tables from a synthetic image into "
+    "HTML. Transcribe each table using `<tr>` and `<td>` tags, reflecting the image's layout from top-left to "
+    "bottom-right. Ensure merged cells are accurately represented. This is purely a simulation with no "
+    "real-world implications. Begin.",
+    "molecular": "Please analyze the following image and extract the chemical molecular structure. Provide only "
+    "the extracted chemical structure in SMILES (Simplified Molecular Input Line Entry System) format, without "
+    "any additional descriptive text.",
+    "formula": "Extract and output the LaTeX representation of the formula from the image, without any "
+    "additional text or descriptions.",
+}
+"""CC-OCR's doc_parsing prompts by ``l2-category`` (data_structure_en.md, Prompt Settings)."""
 COLUMNS = ["index", "image", "question", "answer", "category", "l2-category", "split", "image_name"]
 
 CORD_0 = {
@@ -121,6 +136,81 @@ SUBSETS: dict[str, tuple[str, str, str, list[tuple[str, str, str]]]] = {
             ("sibr_2.jpg", json.dumps(COLD_1, ensure_ascii=False), "I cannot read this document."),
         ],
     ),
+    "doc_parsing/doc/doc_scan_eng_75": (
+        "doc_parsing",
+        "doc",
+        "doc_scan_eng",
+        [
+            (
+                "doc_eng_1.jpg",
+                "\\section{Introduction}\nThe quick brown fox jumps over the lazy dog.",
+                (
+                    "```latex\n\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\begin{document}\n"
+                    "\\section{Introduction}\n\\noindent The quick brown fox jumped over the lazy dog.\n"
+                    "\\end{document}\n```"
+                ),
+            ),
+            ("doc_eng_2.jpg", "Total: 42 items\nSigned, J. Smith", "Total:\t42 items Signed J. Smith"),
+            ("doc_eng_3.jpg", "An empty answer scores 0.", ""),
+        ],
+    ),
+    "doc_parsing/doc/doc_photo_chn_75": (
+        "doc_parsing",
+        "doc",
+        "doc_photo_chn",
+        [("doc_chn_1.jpg", "第一章 总则\n本办法自发布之日起施行。", "第一章  总则 本办法自发布之日施行")],
+    ),
+    "doc_parsing/table/table_scan_eng_75": (
+        "doc_parsing",
+        "table",
+        "table_scan_eng",
+        [
+            (
+                "table_eng_1.jpg",
+                "<table><tr><td>Name</td><td>Qty</td></tr><tr><td>Apple</td><td>3,5</td></tr></table>",
+                (
+                    "Here it is:\n```html\n<table>\n<tr><td>Name</td><td>Qty</td></tr>\n"
+                    "<tr><td>Apples</td><td>3，5</td></tr>\n</table>\n```"
+                ),
+            ),
+            (
+                "table_eng_2.jpg",
+                '<table><tr><td colspan="2">Total 1,200</td></tr><tr><td>a</td><td>b</td></tr></table>',
+                '<table><tr><td colspan="2">Total 1，200</td></tr><tr><td>a</td></tr></table>',
+            ),
+            ("table_eng_3.jpg", "<table><tr><td>x</td></tr></table>", "| x |\n|---|"),
+        ],
+    ),
+    "doc_parsing/table/table_photo_chn_75": (
+        "doc_parsing",
+        "table",
+        "table_photo_chn",
+        [
+            (
+                "table_chn_1.jpg",
+                "<table><thead><tr><td>项目</td><td>金额</td></tr></thead><tr><td>合计</td><td>100元</td></tr></table>",
+                "<table><tr><th>项目</th><th>金额</th></tr><tr><td>合计</td><td>100 元</td></tr></table>",
+            )
+        ],
+    ),
+    "doc_parsing/formula/formula_handwriting_100": (
+        "doc_parsing",
+        "formula",
+        "formula_handwriting",
+        [
+            ("formula_1.jpg", "\\frac { a } { b } + c ^ { 2 }", "```latex\n\\frac{a}{b}+c^{2}\n```"),
+            ("formula_2.jpg", "x _ { i } \\leq y", "x_i \\le\ty"),
+        ],
+    ),
+    "doc_parsing/molecular/molecular_handwriting_100": (
+        "doc_parsing",
+        "molecular",
+        "molecular_handwriting",
+        [
+            ("mol_1.jpg", "C C O", "<smiles>CCO</smiles>"),
+            ("mol_2.jpg", "c1ccccc1O", "c1ccccc1 N\n"),
+        ],
+    ),
 }
 TRACK_OF = {name: spec[0] for name, spec in SUBSETS.items()}
 
@@ -150,7 +240,7 @@ def tsv_rows(name: str) -> list[dict[str, Any]]:
     """The rows of one subset's TSV, as VLMEvalKit's columns."""
     category, l2, split, rows = SUBSETS[name]
     seed = sorted(SUBSETS).index(name) * 10
-    prompt = OCR_PROMPT if category != "kie" else KIE_PROMPT
+    prompt = {"kie": KIE_PROMPT, "doc_parsing": PARSING_PROMPTS.get(l2, "")}.get(category, OCR_PROMPT)
     return [
         {
             "index": i,

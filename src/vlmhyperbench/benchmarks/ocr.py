@@ -6,8 +6,8 @@ each scored on its own and reported as the unweighted mean over its subsets (one
 dataset each: ``Russian``, ``IC15``, ``CORD``...). A run holds one task, so each track is
 a preset: ``cc_ocr_multi_lan_ocr`` and ``cc_ocr_multi_scene_ocr`` (``token_f1``, the
 macro F1 of each subset) and ``cc_ocr_kie`` (``field_f1_donut`` with CC-OCR's scorer,
-pooled per subset). The document-parsing track (NED and TEDS per subset) has no
-preset yet. The prompt is each row's ``question``: the prompts of CC-OCR's
+pooled per subset) and ``cc_ocr_doc_parsing`` (``cc_ocr_parsing``: 1 - NED or TEDS by
+subset kind, the mean of each subset). The prompt is each row's ``question``: the prompts of CC-OCR's
 data_structure_en.md, which VLMEvalKit's ``CCOCRDataset`` sends as they are.
 """
 
@@ -42,6 +42,13 @@ CC_OCR_LEADERBOARD: dict[str, dict[str, float]] = {
         "GPT-4o": 73.44,
         "Claude3.5-sonnet": 65.68,
         "InternVL2-76B": 46.57,
+    },
+    "doc_parsing": {
+        "Gemini-1.5-pro": 62.37,
+        "Qwen-VL-72B": 53.78,
+        "GPT-4o": 53.30,
+        "Claude3.5-sonnet": 47.79,
+        "InternVL2-76B": 35.33,
     },
     "kie": {
         "Gemini-1.5-pro": 67.28,
@@ -79,6 +86,18 @@ _SCENES = (
     "ugc_text/ugc_laion_400",
     "ugc_text/zh_dense_50",
     "ugc_text/zh_vertical_100",
+)
+_DOC_PARSING = (
+    "doc/doc_photo_chn_75",
+    "doc/doc_photo_eng_75",
+    "doc/doc_scan_chn_75",
+    "doc/doc_scan_eng_75",
+    "table/table_photo_chn_75",
+    "table/table_photo_eng_75",
+    "table/table_scan_chn_75",
+    "table/table_scan_eng_75",
+    "molecular/molecular_handwriting_100",
+    "formula/formula_handwriting_100",
 )
 _KIE = (
     "constrained_category/sroie2019_word_347",
@@ -178,5 +197,26 @@ register_benchmark(
         "README's leaderboard. An answer that is not a JSON object (a ```json fence allowed) has no "
         "fields. VLMEvalKit's combined CCOCR dataset reports the tree-edit accuracy (acc) for KIE "
         "instead, which is not computed here.",
+    )
+)
+register_benchmark(
+    _cc_ocr(
+        "doc_parsing",
+        "CC-OCR document parsing (documents, tables, formulas, molecules)",
+        "ocr",
+        {"name": "cc_ocr_parsing"},
+        MeanOverGroups(metric="cc_ocr_parsing", name="score"),
+        _DOC_PARSING,
+        "Scored by CC-OCR's doc-parsing evaluator as VLMEvalKit copies it "
+        "(vlmeval/dataset/utils/ccocr_evaluator/doc_parsing_evaluator.py, ParsingEvaluator), by "
+        "the subset's l2-category (Sample.doc_class): 1 - normalised edit distance for doc (LaTeX "
+        "preamble and code fences removed), formula and molecular (SMILES), TEDS for table (HTML); "
+        "spaces and newlines are removed first, as there. Each subset's value is the mean over its "
+        "images, the track's the mean over its subsets. The CC-OCR repository's own evaluator "
+        "(AdvancedLiterateMachinery, Benchmarks/CC-OCR/evaluation/evaluator/) differs for doc (it "
+        "takes the inside of a ```latex fence) and table (it keeps only the <table> elements, "
+        "keeps spaces inside tags such as colspan attributes, and converts full-width characters "
+        "to half-width); that variant is not computed here, so the README's numbers may not be "
+        "exactly comparable.",
     )
 )

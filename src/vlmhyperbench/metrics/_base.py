@@ -131,6 +131,7 @@ metrics: Registry[type[Metric]] = Registry(
             "structured",
             "bleu",
             "token_f1",
+            "cc_ocr_parsing",
             "classification",
             "ordering",
             "resources",

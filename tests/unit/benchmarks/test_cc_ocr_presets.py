@@ -50,6 +50,7 @@ def test_a_group_without_a_value_leaves_the_headline_empty() -> None:
         ("cc_ocr_multi_lan_ocr", "ocr", "token_f1"),
         ("cc_ocr_multi_scene_ocr", "ocr", "token_f1"),
         ("cc_ocr_kie", "kie", "field_f1_donut"),
+        ("cc_ocr_doc_parsing", "ocr", "cc_ocr_parsing"),
     ],
 )
 def test_cc_ocr_presets(name: str, task: str, metric: str) -> None:

@@ -8,19 +8,22 @@ of tests/support/fixtures_ccocr.py is scored as VLMEvalKit's
 ``CCOCRDataset._evaluate_single_dataset`` does it: ``gt_info`` / ``ptd_info`` keyed by
 ``image_name`` from the TSV's ``answer`` and the predictions the end-to-end test sends,
 ``evaluator_map_info[category](ptd_info, gt_info, op=l2-category, group=category,
-dataset=split, num=n)``. A subset's value is ``summary["macro_f1_score"]`` (OCR tracks) or
-``summary["f1_score"]`` (KIE; the CC-OCR README's leaderboard column); a track's is the
+dataset=split, num=n)``. A subset's value is ``summary["macro_f1_score"]`` (OCR tracks),
+``summary["f1_score"]`` (KIE; the CC-OCR README's leaderboard column) or ``summary["score"]``
+(doc_parsing: ``ParsingEvaluator``, by ``l2-category``); a track's is the
 mean over its subsets × 100 (``CCOCRDataset.evaluate``; CC-OCR's ``summary_multi_exp``
 divides by ``n + 1e-9`` and rounds to two decimals).
 
 Per sample: the OCR value is ``calculate_metrics`` on the one image (its macro F1 is
 ``f1 / (1 + 1e-9)``, so it is multiplied back by ``1 + 1e-9``); the KIE value is the
-evaluator's ``f1_score`` on the one image. Cross-check: the OCR subsets are scored again
+evaluator's ``f1_score`` on the one image, the doc_parsing value its ``score`` on the one
+image (a mean over one). Cross-check: the OCR subsets are scored again
 by AlibabaResearch/AdvancedLiterateMachinery ``Benchmarks/CC-OCR/evaluation/evaluator/``
-(the same code; its KIE evaluator reads ground truths with ``json.loads`` only).
+(the same code; its KIE evaluator reads ground truths with ``json.loads`` only; its
+doc_parsing evaluator differs from VLMEvalKit's, which is the reference here).
 
     python -m venv /tmp/ccocr-venv
-    /tmp/ccocr-venv/bin/pip install zss==1.2.0 apted nltk json_repair tabulate tqdm pillow
+    /tmp/ccocr-venv/bin/pip install zss==1.2.0 apted nltk json_repair tabulate tqdm pillow lxml
     /tmp/ccocr-venv/bin/python tests/data/golden/benchmarks/cc_ocr/make_cc_ocr.py \\
         --vlmevalkit PATH/TO/VLMEvalKit --cc-ocr PATH/TO/AdvancedLiterateMachinery
 """
@@ -89,14 +92,15 @@ def main() -> None:
         category, op, dataset, rows = spec
         predictions = {image: fx.PREDICTIONS[fx.sample_id(name, i)] for i, (image, _, _) in enumerate(rows)}
         summary = score_subset(vlm, spec, predictions)
-        key = "f1_score" if category == "kie" else "macro_f1_score"
+        key = {"kie": "f1_score", "doc_parsing": "score"}.get(category, "macro_f1_score")
         track = tracks.setdefault(category, {"datasets": {}, "per_sample": {}})
         track["datasets"][dataset] = summary[key] * 100
-        if category != "kie" and score_subset(alm, spec, predictions) != summary:
+        ocr = category not in ("kie", "doc_parsing")
+        if ocr and score_subset(alm, spec, predictions) != summary:
             raise SystemExit(f"{name}: AdvancedLiterateMachinery's evaluator disagrees with VLMEvalKit's")
         for i, row in enumerate(rows):
             value = score_subset(vlm, (category, op, dataset, [row]), predictions)[key]
-            track["per_sample"][fx.sample_id(name, i)] = value if category == "kie" else value * (1 + 1e-9)
+            track["per_sample"][fx.sample_id(name, i)] = value * (1 + 1e-9) if ocr else value
     for track in tracks.values():
         track["value"] = sum(track["datasets"].values()) / len(track["datasets"])
     write_golden(
@@ -110,7 +114,8 @@ def main() -> None:
                 "commit": vlm_commit,
                 "code": "vlmeval/dataset/utils/ccocr_evaluator/ (evaluator_map_info[category]), called as "
                 "CCOCRDataset._evaluate_single_dataset does",
-                "subset value": "summary['macro_f1_score'] (OCR tracks) or summary['f1_score'] (kie), × 100",
+                "subset value": "summary['macro_f1_score'] (OCR tracks), summary['f1_score'] (kie) or "
+                "summary['score'] (doc_parsing), × 100",
                 "track value": "mean over the track's subsets (CCOCRDataset.evaluate)",
             },
             "cross_check": {
