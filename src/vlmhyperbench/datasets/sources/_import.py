@@ -146,6 +146,7 @@ def import_source(
     skip_invalid: bool = False,
     progress: Progress | None = None,
     where: SourceLocation | None = None,
+    key: str | None = None,
 ) -> ImportReport:
     """Read ``source`` in format ``format_name`` and write the native layout to ``out``.
 
@@ -155,6 +156,7 @@ def import_source(
             failing.
         progress: Called with the number of records read so far.
         where: Where the format was named (for an unknown format's error).
+        key: The `source_key`, when the caller has computed it already (the cache).
 
     Raises:
         DatasetError: the source is missing or not in the format, a split is unknown,
@@ -180,7 +182,7 @@ def import_source(
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.importing-", dir=out.parent))
     try:
         report = _write(reader_cls(), format_name, source, work, options, limit, skip_invalid, progress)
-        report.source_key = source_key(format_name, source, options, limit)
+        report.source_key = key or source_key(format_name, source, options, limit)
         report.seconds = round(time.monotonic() - started, 3)
         atomic_write_text(work / IMPORT_REPORT, report.model_dump_json(indent=2) + "\n")
         if out.exists():
@@ -307,7 +309,7 @@ def cached_import(
     elif target.exists():
         shutil.rmtree(target)  # an import that never finished
     try:
-        import_source(format_name, source, target, options, limit=limit, skip_invalid=skip_invalid)
+        import_source(format_name, source, target, options, limit=limit, skip_invalid=skip_invalid, key=key)
     except OSError as exc:  # e.g. another process renamed the same import into place first
         if not (target / IMPORT_REPORT).is_file():
             raise DatasetError(
