@@ -419,3 +419,46 @@ def test_every_builtin_preset_is_in_the_docs_table() -> None:
     for entry in benchmarks:
         if entry.name != "plumbing":
             assert f"`{entry.name}`" in docs[docs.index("## Document VQA") :], entry.name
+
+
+def test_dpi_and_pages_reach_the_reader(
+    tmp_path: Path, openai_server: ScriptedOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vlmhyperbench.orchestrator import _benchmark
+
+    seen: list[ReadOptions] = []
+    real = _benchmark.cached_import
+
+    def spy(fmt: str, source: Path, options: ReadOptions, **kwargs: object):  # type: ignore[no-untyped-def]
+        seen.append(options)
+        return real(fmt, source, options, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_benchmark, "cached_import", spy)
+    openai_server.answers = dict(ANSWERS)
+    benchmark = {"name": "plumbing", "dpi": 300, "pages": "1-2"}
+    cfg = write_config(
+        tmp_path / "e.yaml", write_source(tmp_path / "src"), openai_server.url, benchmark=benchmark
+    )
+    assert run_experiment(cfg, executor="inline").ok
+    assert (seen[0].dpi, seen[0].pages) == (300, "1-2")
+
+
+def test_evaluate_format_subset_and_skip_invalid_take_effect(tmp_path: Path) -> None:
+    rows = [*ROWS, {**ROWS[0], "id": "bad", "image": "not base64!"}]
+    source = write_source(tmp_path / "src", rows)
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"sample_id": k, "answer": v}) + "\n" for k, v in ANSWERS.items()))
+    runner = CliRunner()
+    base = ["evaluate", "--benchmark", "plumbing", "--dataset", str(source), "--answers", str(answers)]
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "m1")])
+    assert result.exit_code == 2 and "validation.json:5 (image)" in result.output
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "m2"), "--skip-invalid"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m2" / "metrics.json").read_text())["benchmark"]["value"] == 75.0
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "m3"), "--skip-invalid", "--subset", "other"])
+    assert result.exit_code == 2 and "has no subset 'other'" in result.output
+    result = runner.invoke(
+        app, [*base, "--out", str(tmp_path / "m4"), "--skip-invalid", "--format", "jsonl2"]
+    )
+    assert result.exit_code == 2 and "--format: unknown source_format 'jsonl2'" in result.output
+    assert not (tmp_path / "m1").exists() and not (tmp_path / "m3").exists()
