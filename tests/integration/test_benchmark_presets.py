@@ -461,4 +461,6 @@ def test_evaluate_format_subset_and_skip_invalid_take_effect(tmp_path: Path) -> 
         app, [*base, "--out", str(tmp_path / "m4"), "--skip-invalid", "--format", "jsonl2"]
     )
     assert result.exit_code == 2 and "--format: unknown source_format 'jsonl2'" in result.output
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "m5"), "--layout", "jsonl"])
+    assert result.exit_code == 2 and "--layout: --layout does not go with --benchmark" in result.output
     assert not (tmp_path / "m1").exists() and not (tmp_path / "m3").exists()

@@ -158,6 +158,12 @@ def evaluate(
     sample ids are the benchmark's question ids), whoever produced them.
     """
     preset = None
+    if benchmark is not None and layout != "auto":
+        raise ConfigError(
+            "--layout does not go with --benchmark",
+            location=SourceLocation(key="--layout"),
+            hint="with --benchmark the source is read in its own format: use --format",
+        )
     if benchmark is not None:
         preset, dataset = _benchmark_dataset(benchmark, dataset, split, subset, source_format, skip_invalid)
         layout = "jsonl"
