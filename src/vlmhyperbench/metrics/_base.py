@@ -136,6 +136,8 @@ metrics: Registry[type[Metric]] = Registry(
             "ordering",
             "resources",
             "ocrbench_v2",
+            "omnidocbench",
+            "olmocr_bench",
         )
     ),
     list_command="vlmhb metrics list",

@@ -24,8 +24,10 @@ Departures from the scorer, for answers it cannot score:
   against itself.
 * By default the tree is the scorer's own, so values equal published PubTabNet numbers.
   With ``normalize: true``, ``th`` becomes ``td``, ``thead``/``tbody``/``tfoot`` are
-  unwrapped on both sides and a table nested in another element is found too, as
-  OmniDocBench does — fairer to VLM answers that drop ``thead``, but no longer the
+  unwrapped on both sides and a table nested in another element is found too (part of
+  OmniDocBench's normalisation, which also unwraps ``span``/``sup``/``sub``/``div``/``p``,
+  collapses whitespace, applies NFKC and keeps ``tfoot``; the ``omnidoc_*`` metrics apply
+  that one exactly) — fairer to VLM answers that drop ``thead``, but no longer the
   official number.
 * An answer with no table scores 0; a value below 0 (possible for deeply nested
   non-table markup) is reported as 0; two empty tables score 1 (the scorer divides by
