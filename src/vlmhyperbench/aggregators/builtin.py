@@ -1,4 +1,4 @@
-"""The built-in aggregators: by_id, by_field, by_doc_class, general, by_split."""
+"""The built-in aggregators: by_id, by_field, by_doc_class, general, by_split, by_page_attribute."""
 
 from __future__ import annotations
 
@@ -37,6 +37,27 @@ def _per_field(row: ScoredSample) -> Iterator[tuple[dict[str, str], ScoredSample
         yield group, ScoredSample(row.sample, scores, row.answer, row.error, row.invalid)
 
 
+def _per_page_attribute(row: ScoredSample) -> Iterator[tuple[dict[str, str], ScoredSample]]:
+    """One row per page attribute of the sample (``metadata["page_attribute"]``).
+
+    As OmniDocBench's ``get_page_split`` (metrics/show_result.py): a value is its ``str``
+    (``watermark: False``); a list value (the older ``special_issue`` tags) gives one row
+    per tag, except tags naming a table, which that code leaves out as duplicates. A
+    page-level metric's mean over a group is then the official page-averaged figure of
+    that attribute value.
+    """
+    attributes = row.sample.metadata.get("page_attribute")
+    if not isinstance(attributes, dict):
+        return
+    for name, value in attributes.items():
+        if isinstance(value, list):
+            for tag in value:
+                if "table" not in str(tag):
+                    yield {"attribute": str(name), "value": str(tag)}, row
+        else:
+            yield {"attribute": str(name), "value": str(value)}, row
+
+
 _register(Aggregator("by_id", lambda s: {"sample_id": s.id}, "one row per sample"))
 _register(
     Aggregator(
@@ -56,6 +77,17 @@ _register(
         lambda s: {"split": s.split},
         "one row per split, in the dataset's order (the demo: clean to photo-3, a robustness curve)",
         with_ci=True,
+    )
+)
+
+_register(
+    Aggregator(
+        "by_page_attribute",
+        lambda s: {"attribute": "ALL", "value": ""},
+        "one row per (page attribute, value) of metadata['page_attribute'] (OmniDocBench, MDPBench: "
+        "data_source, language, layout...), after an 'ALL' row of every page",
+        with_ci=True,
+        expand=_per_page_attribute,
     )
 )
 

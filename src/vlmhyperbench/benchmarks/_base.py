@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..aggregators import DEFAULT_AGGREGATORS, ScoredSample
 from ..core import BenchmarkScore, PublishedScore, Registry
@@ -21,6 +21,7 @@ __all__ = [
     "Benchmark",
     "CountCorrect",
     "HeadlineRule",
+    "HeadlineWithInterval",
     "Mean",
     "MeanOfCapabilities",
     "MeanOfGroups",
@@ -37,6 +38,8 @@ benchmarks: Registry[Benchmark] = Registry(
         "vlmhyperbench.benchmarks.kie",
         "vlmhyperbench.benchmarks.ocr",
         "vlmhyperbench.benchmarks.ocrbench_v2",
+        "vlmhyperbench.benchmarks.omnidocbench",
+        "vlmhyperbench.benchmarks.olmocr_bench",
     ),
     list_command="vlmhb benchmarks list",
 )
@@ -88,6 +91,17 @@ class HeadlineRule(Protocol):
         self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
     ) -> tuple[float | None, dict[str, float | None], str]:
         """(value, parts, unit)."""
+        ...
+
+
+@runtime_checkable
+class HeadlineWithInterval(Protocol):
+    """A headline rule that also gives the interval its benchmark reports beside the number."""
+
+    def interval(
+        self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]
+    ) -> tuple[float, float] | None:
+        """(low, high) on the headline's scale, or None when it cannot be computed."""
         ...
 
 
@@ -331,6 +345,9 @@ class Benchmark:
     def score(self, rows: Sequence[ScoredSample], metrics: Mapping[str, Metric]) -> BenchmarkScore:
         """The headline number of scored rows, with the published scores beside it."""
         value, parts, unit = self.headline.compute(rows, metrics)
+        ci = (
+            self.headline.interval(rows, metrics) if isinstance(self.headline, HeadlineWithInterval) else None
+        )
         return BenchmarkScore(
             benchmark=self.name,
             title=self.title,
@@ -341,6 +358,7 @@ class Benchmark:
             rule=self.headline.describe(),
             parts=parts,
             n=len(rows),
+            ci=ci,
             published=list(self.published),
         )
 

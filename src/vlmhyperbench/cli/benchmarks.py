@@ -91,7 +91,12 @@ def datasets_import(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Leave out invalid rows (listed in import.json) instead of failing."
     ),
-    dpi: int = typer.Option(144, min=36, max=1200, help="PDF pages are rendered at this resolution."),
+    dpi: int | None = typer.Option(
+        None,
+        min=36,
+        max=1200,
+        help="PDF pages are rendered at this resolution (default: the format's; pdf: 144).",
+    ),
     pages: str | None = typer.Option(None, help="PDF page ranges, 1-based: 1-3,5."),
 ) -> None:
     """Convert a public benchmark into the native layout (images extracted once, by content hash)."""

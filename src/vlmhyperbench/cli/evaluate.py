@@ -16,21 +16,25 @@ from ..aggregators import DEFAULT_AGGREGATORS, canonical_aggregator
 from ..benchmarks import Benchmark, benchmarks
 from ..config import BenchmarkRef
 from ..core import (
+    BenchmarkSpec,
     ConfigError,
     MetricsDir,
+    MetricsSummary,
     RunDir,
     SourceLocation,
     StatisticsSpec,
     experiment_runs,
+    prepare_output_dir,
     problems_from_validation_error,
 )
-from ..datasets import load_dataset
-from ..metrics import build_metric
+from ..datasets import Dataset, load_dataset
+from ..metrics import Metric, build_metric
 from ..orchestrator._benchmark import check_headline_metric, import_benchmark
 from ..reports._stats import fmt_with_ci
+from ..stages.answers_dir import CHECKS_CSV, evaluate_answers_dir, write_checks_csv
 from ..stages.evaluate import evaluate_answers
 from ..stages.prototype_files import write_prototype_files
-from ..stages.report import report_run, write_experiment_comparison
+from ..stages.report import report_run, with_included_runs, write_experiment_comparison
 from ._common import console, err_console, friendly_errors
 
 __all__ = ["evaluate", "report"]
@@ -76,8 +80,8 @@ def _benchmark_dataset(
     subset: str | None,
     source_format: str | None,
     skip_invalid: bool,
-) -> tuple[Benchmark, Path]:
-    """The preset and the imported copy of its downloaded files."""
+) -> tuple[Benchmark, BenchmarkSpec]:
+    """The preset and what was imported (``spec.imported``: the native copy)."""
     preset = benchmarks.get(name, SourceLocation(key="--benchmark"))
     ref = BenchmarkRef(name=name, split=split, subset=subset, format=source_format, skip_invalid=skip_invalid)
     flags = {"split": "--split", "format": "--format", "name": "--benchmark", "dataset": "--dataset"}
@@ -87,7 +91,7 @@ def _benchmark_dataset(
         source.expanduser().resolve(),
         lambda *key: SourceLocation(key=flags.get(key[-1], key[-1])),
     )
-    return preset, Path(spec.imported)
+    return preset, spec
 
 
 @friendly_errors
@@ -98,8 +102,21 @@ def evaluate(
         "-d",
         help="Dataset folder (annotation.csv or annotation.jsonl); with --benchmark, the downloaded benchmark.",
     ),
-    answers: Path = typer.Option(
-        ..., "--answers", "-a", help="answers.jsonl (sample_id, answer) or id;model_answer CSV."
+    answers: Path | None = typer.Option(
+        None, "--answers", "-a", help="answers.jsonl (sample_id, answer) or id;model_answer CSV."
+    ),
+    answers_dir: Path | None = typer.Option(
+        None,
+        "--answers-dir",
+        help="Instead of --answers: a folder of Markdown files made elsewhere, one per page in the "
+        "benchmark's naming (<sample id>.md or <sample id>_repeat<k>.md; olmOCR-bench "
+        "<pdf path without .pdf>_pg<page>_repeat<k>.md, OmniDocBench <image stem>.md). --out is "
+        "then written as a run folder (vlmhb report puts it in an experiment's comparison).",
+    ),
+    model_name: str | None = typer.Option(
+        None,
+        "--model-name",
+        help="With --answers-dir: the tool that made the files, shown in reports (default: the folder's name).",
     ),
     metrics: str | None = typer.Option(
         None,
@@ -155,9 +172,11 @@ def evaluate(
     """Score an answers file against a dataset (no model needed; images may be absent).
 
     With --benchmark, the answers are scored as that public benchmark scores them (its
-    sample ids are the benchmark's question ids), whoever produced them.
+    sample ids are the benchmark's question ids), whoever produced them. --answers-dir
+    scores a folder of Markdown pages made by another tool into a run folder.
     """
-    preset = None
+    preset = source_spec = None
+    _check_answer_flags(answers, answers_dir, model_name, prototype_csv)
     if benchmark is not None and layout != "auto":
         raise ConfigError(
             "--layout does not go with --benchmark",
@@ -165,8 +184,10 @@ def evaluate(
             hint="with --benchmark the source is read in its own format: use --format",
         )
     if benchmark is not None:
-        preset, dataset = _benchmark_dataset(benchmark, dataset, split, subset, source_format, skip_invalid)
-        layout = "jsonl"
+        preset, source_spec = _benchmark_dataset(
+            benchmark, dataset, split, subset, source_format, skip_invalid
+        )
+        dataset, layout = Path(source_spec.imported), "jsonl"
     elif any(v is not None for v in (split, subset, source_format)) or skip_invalid:
         raise ConfigError(
             "--split, --subset, --format and --skip-invalid go with --benchmark",
@@ -195,6 +216,12 @@ def evaluate(
             problems=problems_from_validation_error(exc, SourceLocation(key="options"))
         ) from None
     data = load_dataset(dataset, layout=layout, check_images=False)
+    names = [canonical_aggregator(a, SourceLocation(key="--aggregators")) for a in _names(aggregators)]
+    filters = {"doc_class": doc_class or [], "question_type": question_type or [], "task": task or []}
+    if answers_dir is not None:
+        _evaluate_folder(data, answers_dir, built, out, model_name, names, filters, stats, source_spec)
+        return
+    assert answers is not None  # _check_answer_flags
     with Progress(console=err_console, transient=True) as bar:
         scoring = bar.add_task("scoring", total=None)
         summary = evaluate_answers(
@@ -202,17 +229,113 @@ def evaluate(
             answers,
             built,
             out,
-            aggregator_names=[
-                canonical_aggregator(a, SourceLocation(key="--aggregators")) for a in _names(aggregators)
-            ],
-            filters={"doc_class": doc_class or [], "question_type": question_type or [], "task": task or []},
+            aggregator_names=names,
+            filters=filters,
             statistics=stats,
             progress=lambda done, total: bar.update(scoring, completed=done, total=total),
             benchmark=preset,
         )
+    _print_summary(summary)
+    if any(m.name == "olmocr_bench" for m in built):
+        write_checks_csv(MetricsDir(out), out / CHECKS_CSV)
+    if summary.n_missing:
+        console.print(f"[yellow]{summary.n_missing} dataset samples have no answer and were not scored[/]")
+    other = sorted({s.task for s in data.samples} - set(summary.tasks))
+    if other:
+        n_other = sum(1 for s in data.samples if s.task in other)
+        console.print(
+            f"{n_other} samples of other tasks ({', '.join(other)}) were not scored (--task chooses)"
+        )
+    if prototype_csv:
+        write_prototype_files(
+            MetricsDir(out),
+            stem=answers.stem,
+            metrics_dir=out,
+            answers_dir=None if answers.suffix.lower() == ".csv" else out,
+            samples=data.samples,
+            dataset_root=data.root,
+        )
+    console.print(f"written to {out}")
+
+
+def _check_answer_flags(
+    answers: Path | None, answers_dir: Path | None, model_name: str | None, prototype_csv: bool
+) -> None:
+    """Exactly one of --answers and --answers-dir; --model-name goes with the folder."""
+    if (answers is None) == (answers_dir is None):
+        raise ConfigError(
+            "give either --answers (a file) or --answers-dir (a folder of Markdown files)",
+            location=SourceLocation(key="--answers"),
+        )
+    if answers_dir is None and model_name is not None:
+        raise ConfigError(
+            "--model-name goes with --answers-dir",
+            location=SourceLocation(key="--model-name"),
+            hint="an answers file records its model in each line",
+        )
+    if answers_dir is not None and prototype_csv:
+        raise ConfigError(
+            "--prototype-csv goes with --answers",
+            location=SourceLocation(key="--prototype-csv"),
+            hint="score the folder's answers.jsonl (written into --out) with --answers to get them",
+        )
+
+
+def _evaluate_folder(
+    data: Dataset,
+    folder: Path,
+    built: list[Metric],
+    out: Path,
+    model_name: str | None,
+    names: list[str],
+    filters: dict[str, list[str]],
+    stats: StatisticsSpec,
+    source: BenchmarkSpec | None,
+) -> None:
+    """--answers-dir: the folder's Markdown files scored into the run folder ``out``."""
+    model = model_name or folder.resolve().name
+    with Progress(console=err_console, transient=True) as bar:
+        scoring = bar.add_task("scoring", total=None)
+        summary, found = evaluate_answers_dir(
+            data,
+            folder,
+            built,
+            out,
+            model=model,
+            aggregator_names=names,
+            filters=filters,
+            statistics=stats,
+            benchmark=source,
+            progress=lambda done, total: bar.update(scoring, completed=done, total=total),
+        )
+    _print_summary(summary)
+    if found.missing:
+        shown = ", ".join(found.missing[:5]) + (", ..." if len(found.missing) > 5 else "")
+        console.print(
+            f"[yellow]{len(found.missing)} page(s) have no file and were scored as empty[/] ({escape(shown)})"
+        )
+    for problem in found.unreadable:
+        console.print(f"[yellow]unreadable, scored as empty:[/] {escape(problem)}")
+    if found.stray:
+        shown = ", ".join(found.stray[:10]) + (", ..." if len(found.stray) > 10 else "")
+        console.print(
+            f"[yellow]warning: {len(found.stray)} .md file(s) match no page and were not read:[/] {escape(shown)}"
+        )
+    if (out / CHECKS_CSV).exists():
+        console.print(f"per-test results: {out / CHECKS_CSV}")
+    console.print(
+        f"written to {out} (a run folder of model '{escape(model)}': `vlmhb report {out.parent}` "
+        "compares it with the other runs there)"
+    )
+
+
+def _print_summary(summary: MetricsSummary) -> None:
+    """The benchmark headline and the general metric values."""
     if summary.benchmark is not None:
         b = summary.benchmark
         value = "—" if b.value is None else f"{b.value:.2f}{'' if b.unit == 'points' else ' ' + b.unit}"
+        if b.ci is not None and b.value is not None:
+            value += f" [{b.ci[0]:.2f}, {b.ci[1]:.2f}]"
         parts = ", ".join(f"{k} {'—' if v is None else f'{v:.2f}'}" for k, v in b.parts.items())
         console.print(
             f"[bold]{escape(b.title)}[/]: {escape(b.name)} {value}" + (f" ({escape(parts)})" if parts else "")
@@ -225,45 +348,40 @@ def evaluate(
             for k, v in row.values.items()
         )
         console.print(f"{summary.n_samples} answers scored: {values}")
-    if summary.n_missing:
-        console.print(f"[yellow]{summary.n_missing} dataset samples have no answer and were not scored[/]")
-    other = sorted({s.task for s in data.samples} - set(summary.tasks))
-    if other:
-        n_other = sum(1 for s in data.samples if s.task in other)
-        console.print(
-            f"{n_other} samples of other tasks ({', '.join(other)}) were not scored (--task chooses)"
-        )
-    if prototype_csv:
-        answers_dir = None if answers.suffix.lower() == ".csv" else out
-        write_prototype_files(
-            MetricsDir(out),
-            stem=answers.stem,
-            metrics_dir=out,
-            answers_dir=answers_dir,
-            samples=data.samples,
-            dataset_root=data.root,
-        )
-    console.print(f"written to {out}")
 
 
 @friendly_errors
 def report(
     path: Path = typer.Argument(..., help="A run folder, or an experiment folder holding runs."),
+    include: list[Path] | None = typer.Option(
+        None,
+        "--include",
+        help="A run folder kept elsewhere to compare beside the experiment's runs, e.g. the --out of "
+        "`vlmhb evaluate --answers-dir` (repeatable). With --include, PATH may be a new folder: the "
+        "comparison of the included runs alone is written there.",
+    ),
 ) -> None:
     """Rebuild the reports of a run, or of every run of an experiment and their comparison.
 
     Folders that --fresh moved aside (RUN.old-TIME) are not runs and are left out.
     """
     if RunDir(path).run_spec.exists():
+        if include:
+            raise ConfigError(
+                f"--include goes with an experiment folder, and {path} is a run folder",
+                location=SourceLocation(key="--include"),
+                hint="name the experiment folder holding the run, or a new folder for the comparison",
+            )
         for written in report_run(RunDir(path)):
             console.print(f"wrote {written}")
         return
-    runs = experiment_runs(path)
+    runs = with_included_runs(experiment_runs(path), include or [])
     if not runs:
         raise ConfigError(
             f"{path} is neither a run folder nor an experiment folder",
             hint="a run folder holds run_spec.json; an experiment folder holds run folders",
         )
+    prepare_output_dir(path, "PATH")
     for run_dir in runs:
         report_run(run_dir)
         console.print(f"wrote {run_dir.report_dir}")

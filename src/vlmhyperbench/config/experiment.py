@@ -67,8 +67,8 @@ class BenchmarkRef(_Config):
     """Leave out invalid rows of the source (counted in the report) instead of failing."""
     limit: int | None = Field(default=None, ge=1)
     """Read only the first N questions (a quick look at a big split)."""
-    dpi: int = Field(default=144, ge=36, le=1200)
-    """Resolution PDF pages are rendered at."""
+    dpi: int | None = Field(default=None, ge=36, le=1200)
+    """Resolution PDF pages are rendered at (default: the format's, e.g. 144 for ``pdf``)."""
     pages: str | None = None
     """PDF page ranges, 1-based: ``"1-3,5"``."""
 
@@ -95,6 +95,9 @@ class PromptConfig(_Config):
     """Fixed user prompt template for every sample (overrides the rest)."""
     collection: Path | None = None
     """Prompt collection file: prototype CSV or YAML/JSON."""
+    builtin: str | None = None
+    """A built-in prompt by name (``parse/olmocr``; docs/configuration.md, Built-in prompts):
+    its user (and system) prompt, unless ``user`` (``system``) is given too."""
     mapping: dict[str, str] = Field(default_factory=dict)
     """``"<doc_class> <question_type>"`` or ``"<doc_class>"`` → user prompt template."""
 

@@ -8,7 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["AnswerRecord", "ErrorInfo", "ErrorKind", "PromptRecord", "Timings", "Usage"]
 
-ErrorKind = Literal["http", "timeout", "connection", "invalid_response", "image", "backend", "config"]
+ErrorKind = Literal[
+    "http", "timeout", "connection", "invalid_response", "image", "backend", "config", "missing"
+]
+"""``missing``: no answer was made for the sample (``vlmhb evaluate --answers-dir``: no file)."""
 
 
 class _Frozen(BaseModel):
@@ -58,7 +61,7 @@ class PromptRecord(_Frozen):
     system: str | None = None
     user: str
     source: str
-    """``override``, ``collection:<file>``, ``question`` or ``task_default``."""
+    """``override``, ``builtin:<name>``, ``collection:<file>``, ``question`` or ``task_default``."""
 
 
 class AnswerRecord(_Frozen):

@@ -117,6 +117,9 @@ class PromptSpec(_Spec):
     """``"<doc_class> <question_type>"`` (or ``"<doc_class>"``) → user prompt template."""
     mapping_source: str | None = None
     """File the mapping came from (a prompt collection), for the record."""
+    user_source: str | None = None
+    """Where the fixed ``user`` prompt came from (``builtin:parse/olmocr``); recorded as the
+    answers' ``prompt.source`` instead of ``override``."""
     fingerprint: str = ""
     """Hash of everything above: answers made with other prompts are not reused."""
 
@@ -280,6 +283,9 @@ class BenchmarkScore(BaseModel):
     parts: dict[str, float | None] = Field(default_factory=dict)
     """Sub-scores the benchmark reports (ChartQA human/augmented, OCRBench categories)."""
     n: int = 0
+    ci: tuple[float, float] | None = None
+    """The headline's confidence interval, where the benchmark's rule defines one
+    (olmOCR-bench: its stratified bootstrap), on the scale of ``value``."""
     published: list[PublishedScore] = Field(default_factory=list)
 
 

@@ -160,7 +160,12 @@ def resolve_benchmark(
     if "aggregators" not in run.model_fields_set:
         updates["aggregators"] = list(preset.aggregators)
     prompts = run.prompts
-    if prompts.user is None and prompts.collection is None and not prompts.mapping:
+    if (
+        prompts.user is None
+        and prompts.collection is None
+        and not prompts.mapping
+        and prompts.builtin is None
+    ):
         updates["prompts"] = prompts.model_copy(update={"user": preset.prompt})
     if preset.generation:
         given = run.generation.model_dump(exclude_unset=True)

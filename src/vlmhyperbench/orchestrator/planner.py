@@ -306,6 +306,8 @@ class _Planner:
             user=p.user,
             mapping=p.mapping,
             collection=self._path(p.collection) if p.collection else None,
+            builtin=p.builtin,
+            builtin_location=self.at("runs", i, "prompts", "builtin"),
         )
         self.check_prompts(i, prompts, task.obj, samples)
         if benchmark is not None:

@@ -1,6 +1,7 @@
 """`PromptManager`: the system and user prompt for each sample, and why.
 
-Resolution order for the user prompt: the run's fixed override → the mapping
+Resolution order for the user prompt: the run's fixed override (or a built-in prompt
+chosen by name, `BUILTIN_PROMPTS`) → the mapping
 (prompt collection) by ``"<doc_class> <question_type>"``, then by ``"<doc_class>"`` →
 the task's default template, which uses the dataset question. Templates are Jinja2
 (sandboxed, undefined variables are errors) over the sample: ``question``,
@@ -18,8 +19,9 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..core import ConfigError, PromptRecord, PromptSpec, Sample
+from ..core import ConfigError, PromptRecord, PromptSpec, Sample, SourceLocation
 from ..tasks import Task
+from ._builtin import builtin_prompt
 from ._collections import load_prompt_collection
 
 __all__ = ["PromptManager", "make_prompt_spec"]
@@ -39,10 +41,26 @@ def make_prompt_spec(
     user: str | None = None,
     collection: Path | None = None,
     mapping: dict[str, str] | None = None,
+    builtin: str | None = None,
+    builtin_location: SourceLocation | None = None,
 ) -> PromptSpec:
-    """Resolve the run's prompt settings (loading a collection file) into a `PromptSpec`."""
+    """Resolve the run's prompt settings (loading a collection file) into a `PromptSpec`.
+
+    ``builtin`` names a built-in prompt; its user and system prompts fill in the ones not
+    given, and answers record ``builtin:<name>`` as the source of the user prompt.
+
+    Raises:
+        ConfigError: an unknown built-in prompt, a missing collection file, a template
+            that is not valid Jinja2.
+    """
     merged: dict[str, str] = {}
     source = None
+    user_source = None
+    if builtin is not None:
+        chosen = builtin_prompt(builtin, builtin_location)
+        if user is None:
+            user, user_source = chosen.user, f"builtin:{chosen.name}"
+        system = system if system is not None else chosen.system
     if collection is not None:
         loaded, collection_system = load_prompt_collection(collection)
         merged.update(loaded)
@@ -52,9 +70,18 @@ def make_prompt_spec(
     for name, template in [("system", system), ("user", user), *merged.items()]:
         if template is not None:
             _compile(template, name)
-    payload = json.dumps([system, user, merged], ensure_ascii=False, sort_keys=True)
+    # user_source joins the hash only when set, so older runs keep their fingerprint
+    parts: list[object] = [system, user, merged, *([user_source] if user_source else [])]
+    payload = json.dumps(parts, ensure_ascii=False, sort_keys=True)
     digest = "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
-    return PromptSpec(system=system, user=user, mapping=merged, mapping_source=source, fingerprint=digest)
+    return PromptSpec(
+        system=system,
+        user=user,
+        mapping=merged,
+        mapping_source=source,
+        user_source=user_source,
+        fingerprint=digest,
+    )
 
 
 def _compile(template: str, name: str) -> Any:
@@ -102,7 +129,9 @@ class PromptManager:
         system = self._render(self.spec.system, "system", sample) if self.spec.system else None
         if self.spec.user is not None:
             return PromptRecord(
-                system=system, user=self._render(self.spec.user, "user", sample), source="override"
+                system=system,
+                user=self._render(self.spec.user, "user", sample),
+                source=self.spec.user_source or "override",
             )
         for key in (f"{sample.doc_class} {' '.join(sample.question_type.split())}", sample.doc_class):
             template = self.spec.mapping.get(key)

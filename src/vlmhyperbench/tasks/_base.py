@@ -1,4 +1,4 @@
-"""The `Task` type and the built-in tasks ``ocr``, ``vqa`` and ``kie``."""
+"""The `Task` type and the built-in tasks ``ocr``, ``vqa``, ``kie`` and ``parse``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from ..core import DatasetError, Registry, Sample
 from ..core.json_schema import UnsupportedSchema, schema_errors
 
-__all__ = ["ParsedAnswer", "Task", "parse_json_answer", "tasks"]
+__all__ = ["PARSE_PROMPT", "ParsedAnswer", "Task", "parse_json_answer", "tasks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,5 +147,22 @@ _register(
         "{% if json_schema %}\nReturn only JSON matching this schema: {{ json_schema | json }}{% endif %}",
         ("anls", "cer"),
         structured=True,
+    )
+)
+
+PARSE_PROMPT = (
+    "Convert this document page to Markdown. Keep the natural reading order. Write tables "
+    "as HTML (<table> with rowspan/colspan where cells span) or as Markdown pipe tables, "
+    "and formulas in LaTeX: $...$ inline, $$...$$ for display equations. "
+    "Output only the Markdown of the page."
+)
+"""The generic page-parsing prompt (model families' own prompts: ``builtin:parse/<family>``)."""
+
+_register(
+    Task(
+        "parse",
+        "page parsing: a page to Markdown with HTML or pipe tables and LaTeX formulas",
+        "{{ question or '" + PARSE_PROMPT + "' }}",
+        ("ned", "cer"),
     )
 )

@@ -50,6 +50,8 @@ source_formats: Registry[type[SourceReader]] = Registry(
         "vlmhyperbench.datasets.sources.kie",
         "vlmhyperbench.datasets.sources.pdf",
         "vlmhyperbench.datasets.sources.ocrbench_v2",
+        "vlmhyperbench.datasets.sources.omnidocbench",
+        "vlmhyperbench.datasets.sources.olmocr_bench",
     ),
     list_command="vlmhb datasets list",
 )
@@ -102,8 +104,9 @@ class ReadOptions:
     """The split (``val``, ``test``...); the format's default when None."""
     subset: str | None = None
     """A configuration or subset (HF config folder, CC-OCR track, OCRBench v2 part)."""
-    dpi: int = 144
-    """PDF pages are rendered at this resolution."""
+    dpi: int | None = None
+    """PDF pages are rendered at this resolution; None: the format's default (``pdf``:
+    144 dpi; ``olmocr_bench``: 2048 pixels on the longer side, as olmOCR-bench renders)."""
     pages: str | None = None
     """PDF page ranges, 1-based and inclusive: ``"1-3,5"``; all pages when None."""
 

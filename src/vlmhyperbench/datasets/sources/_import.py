@@ -36,6 +36,7 @@ from ..._paths import cache_dir
 from ...core import DatasetError, Problem, SourceLocation, atomic_write_text
 from .._base import RowError
 from ._base import ReadOptions, SourceRecord, source_formats
+from .pdf import DEFAULT_DPI
 
 __all__ = ["IMPORT_REPORT", "ImportReport", "cached_import", "import_source", "source_key"]
 
@@ -262,7 +263,7 @@ def _write(
         source=str(source),
         split=options.split,
         subset=options.subset,
-        dpi=options.dpi if format_name == "pdf" else None,
+        dpi=(options.dpi or DEFAULT_DPI) if format_name == "pdf" else options.dpi,
         pages=options.pages,
         limit=limit,
         samples=written,

@@ -20,6 +20,7 @@ __all__ = [
     "ImageFinder",
     "annotation_files",
     "field_text",
+    "json_array_items",
     "json_document",
     "other_fields",
     "reference_answers",
@@ -135,3 +136,114 @@ class ImageFinder:
 def other_fields(row: Mapping[str, Any], skip: set[str], **extra: Any) -> dict[str, Any]:
     """The row's columns except ``skip``, with ``extra``: a record's ``metadata``."""
     return {**{k: v for k, v in row.items() if k not in skip}, **extra}
+
+
+class _Cursor:
+    """A window on a text file read in chunks, that knows the line and column of each offset."""
+
+    def __init__(self, fh: Any, path: Path, chunk_size: int) -> None:
+        self.fh, self.path, self.chunk_size = fh, path, chunk_size
+        self.buf, self.pos, self.eof = "", 0, False
+        self.line, self.column = 1, 1  # of buf[0]
+
+    def more(self) -> bool:
+        """Read the next chunk (dropping what was consumed); False at the end of the file."""
+        if self.eof:
+            return False
+        try:
+            chunk = self.fh.read(self.chunk_size)
+        except UnicodeDecodeError as exc:
+            raise DatasetError(f"not UTF-8 text: {exc}", location=self.where(len(self.buf))) from None
+        if not chunk:
+            self.eof = True
+            return False
+        if self.pos:
+            newlines = self.buf.count("\n", 0, self.pos)
+            if newlines:
+                self.line += newlines
+                self.column = self.pos - self.buf.rfind("\n", 0, self.pos)
+            else:
+                self.column += self.pos
+            self.buf, self.pos = self.buf[self.pos :], 0
+        self.buf += chunk
+        return True
+
+    def where(self, offset: int) -> SourceLocation:
+        """The line and column of ``buf[offset]``."""
+        last = self.buf.rfind("\n", 0, offset)
+        line = self.line + self.buf.count("\n", 0, offset)
+        return SourceLocation(self.path, line, offset - last if last >= 0 else self.column + offset)
+
+    def peek(self) -> str:
+        """The next character that is not white space ('' at the end of the file)."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def fail(self, message: str) -> DatasetError:
+        return DatasetError(
+            message, location=self.where(self.pos), hint="re-download the file; it may be truncated"
+        )
+
+
+def json_array_items(path: Path, chunk_size: int = 1 << 20) -> Iterator[tuple[int, SourceLocation, Any]]:
+    """The items of the JSON list in ``path``, one at a time, without reading the whole file.
+
+    Yields ``(index, where, item)``: the 0-based index and the line and column the item
+    starts at. Memory holds one item (and one chunk) at a time, so a 100 MB annotation
+    file costs what its largest item does.
+
+    Raises:
+        DatasetError: the file is not a JSON list, is not valid JSON (at its line and
+            column), is truncated, or is not UTF-8.
+    """
+    decoder = json.JSONDecoder()
+    with path.open(encoding="utf-8") as fh:
+        cursor = _Cursor(fh, path, chunk_size)
+        if cursor.peek() != "[":
+            raise DatasetError(
+                "expected a JSON list", location=cursor.where(cursor.pos), hint="is this the right file?"
+            )
+        cursor.pos += 1
+        index = 0
+        while True:
+            head = cursor.peek()
+            if head == "]" and index == 0:
+                cursor.pos += 1
+                break
+            if not head:
+                raise cursor.fail("the file ends inside the list")
+            while True:
+                start = cursor.pos  # reading more drops what was read before, moving the offsets
+                try:
+                    item, end = decoder.raw_decode(cursor.buf, start)
+                except json.JSONDecodeError as exc:
+                    if cursor.more():
+                        continue
+                    raise DatasetError(
+                        f"not valid JSON: {exc.msg}",
+                        location=cursor.where(exc.pos),
+                        hint="re-download the file; it may be truncated",
+                    ) from None
+                if end < len(cursor.buf) or not cursor.more():  # a number may go on in the next chunk
+                    break
+            yield index, cursor.where(start), item
+            index += 1
+            cursor.pos = end
+            head = cursor.peek()
+            if head == "]":
+                cursor.pos += 1
+                break
+            if not head:
+                raise cursor.fail("the file ends inside the list")
+            if head != ",":
+                raise cursor.fail("expected ',' or ']' after an item of the list")
+            cursor.pos += 1
+            if cursor.peek() == "]":
+                raise cursor.fail("a ']' after a ',' (a trailing comma is not JSON)")
+        if cursor.peek():
+            raise cursor.fail("extra data after the list")

@@ -37,6 +37,8 @@ from ._base import PageImage, ReadOptions, SourceRecord, missing_files, require_
 __all__ = ["QUESTIONS_FILE", "PdfPages", "page_ranges"]
 
 QUESTIONS_FILE = "questions.jsonl"
+DEFAULT_DPI = 144
+"""Resolution pages are rendered at when ``ReadOptions.dpi`` is None."""
 _RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 
 
@@ -75,9 +77,11 @@ def _selected(ranges: list[tuple[int, int]] | None, count: int) -> list[int] | s
 class _Renderer:
     """Opens PDFs and renders pages to PNG; remembers the last result (questions on one PDF)."""
 
-    def __init__(self, dpi: int) -> None:
+    def __init__(self, dpi: int, longest_side: int | None = None) -> None:
         self.pdfium = require_module("pypdfium2", "reading PDF files")
         self.dpi = dpi
+        self.longest_side = longest_side
+        """When set, each page is scaled to this many pixels on its longer side (not ``dpi``)."""
         self._last: tuple[tuple[Path, str], tuple[list[PageImage], list[int], int]] | None = None
 
     def render(
@@ -125,7 +129,10 @@ class _Renderer:
         try:
             page = document[number - 1]
             try:
-                image = page.render(scale=self.dpi / 72).to_pil()
+                scale = self.dpi / 72
+                if self.longest_side is not None:
+                    scale = self.longest_side / max(page.get_size())
+                image = page.render(scale=scale).to_pil()
             finally:
                 page.close()
         except self.pdfium.PdfiumError as exc:
@@ -151,7 +158,7 @@ class PdfPages:
         ranges = page_ranges(options.pages)
         if source.is_file() and source.suffix.lower() != ".pdf":
             raise missing_files(source, self)
-        renderer = _Renderer(options.dpi)
+        renderer = _Renderer(options.dpi or DEFAULT_DPI)
         root = source if source.is_dir() else source.parent
         if source.is_dir() and (source / QUESTIONS_FILE).is_file():
             yield from self._questions(source / QUESTIONS_FILE, ranges, renderer, options, errors)
@@ -171,7 +178,7 @@ class PdfPages:
                 images=pages,
                 task="ocr",
                 split=options.split or "",
-                metadata=_pdf_metadata(pdf, root, numbers, count, options.dpi),
+                metadata=_pdf_metadata(pdf, root, numbers, count, renderer.dpi),
                 where=where,
             )
 
@@ -217,7 +224,7 @@ class PdfPages:
                     answers=row["answers"],
                     task="vqa",
                     split=options.split or "",
-                    metadata={**extra, **_pdf_metadata(pdf, root, numbers, count, options.dpi)},
+                    metadata={**extra, **_pdf_metadata(pdf, root, numbers, count, renderer.dpi)},
                     where=where,
                 )
 
