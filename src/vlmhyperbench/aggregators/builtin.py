@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ..core import SourceLocation
 from ..metrics import Score
 from ._base import Aggregator, ScoredSample, aggregators
 
-__all__ = ["ALIASES", "LEGACY_ALIASES", "canonical_aggregator"]
+__all__ = ["ALIASES", "LEGACY_ALIASES", "canonical_aggregator", "page_attribute_groups"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,25 +38,32 @@ def _per_field(row: ScoredSample) -> Iterator[tuple[dict[str, str], ScoredSample
         yield group, ScoredSample(row.sample, scores, row.answer, row.error, row.invalid)
 
 
-def _per_page_attribute(row: ScoredSample) -> Iterator[tuple[dict[str, str], ScoredSample]]:
-    """One row per page attribute of the sample (``metadata["page_attribute"]``).
+def page_attribute_groups(attributes: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The groups of a page by its attributes: (attribute, value, official group name).
 
     As OmniDocBench's ``get_page_split`` (metrics/show_result.py): a value is its ``str``
-    (``watermark: False``); a list value (the older ``special_issue`` tags) gives one row
-    per tag, except tags naming a table, which that code leaves out as duplicates. A
-    page-level metric's mean over a group is then the official page-averaged figure of
-    that attribute value.
+    and the group is named ``"attribute: value"`` (``watermark: False``); a list value (the
+    older ``special_issue`` tags) gives one group per tag, named by the tag alone, except
+    tags naming a table, which that code leaves out as duplicates.
     """
+    groups: list[tuple[str, str, str]] = []
+    for name, value in attributes.items():
+        if isinstance(value, list):
+            groups.extend((str(name), str(tag), str(tag)) for tag in value if "table" not in str(tag))
+        else:
+            groups.append((str(name), str(value), f"{name}: {value}"))
+    return groups
+
+
+def _per_page_attribute(row: ScoredSample) -> Iterator[tuple[dict[str, str], ScoredSample]]:
+    """One row per page attribute of the sample (``metadata["page_attribute"]``), grouped as
+    `page_attribute_groups`: a page-level metric's mean over a group is then the official
+    page-averaged figure of that attribute value."""
     attributes = row.sample.metadata.get("page_attribute")
     if not isinstance(attributes, dict):
         return
-    for name, value in attributes.items():
-        if isinstance(value, list):
-            for tag in value:
-                if "table" not in str(tag):
-                    yield {"attribute": str(name), "value": str(tag)}, row
-        else:
-            yield {"attribute": str(name), "value": str(value)}, row
+    for name, value, _ in page_attribute_groups(attributes):
+        yield {"attribute": name, "value": value}, row
 
 
 _register(Aggregator("by_id", lambda s: {"sample_id": s.id}, "one row per sample"))

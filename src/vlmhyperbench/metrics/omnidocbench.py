@@ -59,7 +59,6 @@ __all__ = [
     "OmniDocTableTeds",
     "OmniDocTableTedsStruct",
     "OmniDocTextEdit",
-    "page_attribute_groups",
     "page_result",
     "reference_markdown",
 ]
@@ -92,20 +91,6 @@ def page_result(
     if isinstance(result, str):
         raise ValueError(result)
     return result
-
-
-def page_attribute_groups(attributes: Mapping[str, Any]) -> list[str]:
-    """The official ``get_page_split`` group names of a page: ``"key: value"`` per
-    attribute, each element of a list-valued attribute (``special_issue``) under its own
-    name except those mentioning ``table``; the official group value is the mean of the
-    page values of its pages."""
-    groups: list[str] = []
-    for key, value in attributes.items():
-        if isinstance(value, list):
-            groups.extend(str(v) for v in value if "table" not in str(v))
-        else:
-            groups.append(f"{key}: {value}")
-    return groups
 
 
 def reference_markdown(page: Mapping[str, Any]) -> str:

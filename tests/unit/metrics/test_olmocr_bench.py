@@ -287,3 +287,9 @@ def test_a_missing_answer_fails_every_test_as_the_official_runner() -> None:
     )
     [one] = metric.score_answers([Answered("Итого: 215", partial)], [sample(PAGE_TESTS[:1])])
     assert one.value == 1.0  # a missing repeat is not counted
+
+
+@pytest.mark.parametrize(("n_bootstrap", "confidence"), [(0, 0.95), (10, 1.0), (10, 0.0)])
+def test_overall_refuses_an_empty_bootstrap_or_a_degenerate_level(n_bootstrap: int, confidence: float) -> None:
+    with pytest.raises(ValueError, match="n_bootstrap"):
+        olmocr_overall({"a": [1.0, 0.0]}, n_bootstrap=n_bootstrap, confidence=confidence)

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from vlmhyperbench.aggregators.builtin import page_attribute_groups
 from vlmhyperbench.core import ConfigError, MissingDependency, Sample
 from vlmhyperbench.metrics import _omnidoc_norm, _omnidoc_page, build_metric, omnidocbench
-from vlmhyperbench.metrics.omnidocbench import page_attribute_groups, reference_markdown
+from vlmhyperbench.metrics.omnidocbench import reference_markdown
 
 GOLDEN = json.loads(
     (Path(__file__).parents[2] / "data" / "golden" / "omnidocbench" / "omnidocbench.json").read_text("utf-8")
@@ -95,7 +96,7 @@ def test_attribute_groups_are_the_mean_of_page_values(name: str, scores: dict[st
     groups: dict[str, list[float]] = {}
     for sample, score in zip(SAMPLES, scores[name]):
         if score.value is not None:
-            for group in page_attribute_groups(sample.metadata["page_attribute"]):
+            for *_, group in page_attribute_groups(sample.metadata["page_attribute"]):
                 groups.setdefault(group, []).append(score.value)
     official = {k: v for k, v in SUMMARY[element]["page"][metric_key].items() if k != "ALL"}
     assert set(groups) == set(official)
