@@ -13,7 +13,8 @@ Several repeats of a page make one answer: ``answer`` is the first repeat (lowes
 metrics that score repeats (``olmocr_bench``) use. Texts are read as strict UTF-8 and
 kept raw. A file that is not UTF-8 is named and left out (a page with no readable
 repeat is recorded as an invalid answer); a page without a file is recorded as a
-``missing`` error; both are scored as empty answers and counted (``n_errors``). A
+``missing`` error; both are counted (``n_errors``) and scored as failed requests are
+(the OmniDocBench metrics: an empty page; ``olmocr_bench``: every test fails). A
 ``.md`` file whose name matches no page is listed as a warning. A folder without any
 ``.md`` file is an error.
 
