@@ -4,7 +4,8 @@ A run of a ``benchmark:`` preset carries its headline (`BenchmarkScore` in
 ``metrics.json``). Reports show it with its parts (ChartQA human/augmented, OCRBench
 categories), the rule that computed it, the split read, and the scores the preset cites,
 each with its split and source: a published test-split score is not a measurement on
-the validation split, and the table says which is which.
+the validation split, and the table says which is which. Where the benchmark's rule
+defines an interval (olmOCR-bench), our value is followed by it: ``82.40 [81.30, 83.50]``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class BenchmarkRow(BaseModel):
     published: bool
     parts: dict[str, float | None] = {}
     note: str = ""
+    ci: tuple[float, float] | None = None
+    """Our run's interval of ``value``, where the benchmark's rule defines one."""
 
 
 class BenchmarkTable(BaseModel):
@@ -47,10 +50,20 @@ class BenchmarkTable(BaseModel):
     rows: list[BenchmarkRow]
 
 
-def _fmt(value: float | None, unit: str) -> str:
+def _decimals(value: float, unit: str) -> int:
+    """Points are whole; a figure below 1 without a unit (an edit distance, a 0-1 score) has
+    3 decimals, as OmniDocBench's tables print 0.035 (not 0.04); other figures 2."""
+    if unit == "points":
+        return 0
+    return 3 if unit == "" and abs(value) < 1 else 2
+
+
+def _fmt(value: float | None, unit: str, ci: tuple[float, float] | None = None) -> str:
     if value is None:
         return "—"
-    return f"{value:.0f}" if unit == "points" else f"{value:.2f}"
+    digits = _decimals(value, unit)
+    text = f"{value:.{digits}f}"
+    return text if ci is None else f"{text} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
 
 
 def benchmark_tables(reports: Sequence[RunReport]) -> list[BenchmarkTable]:
@@ -92,6 +105,7 @@ def benchmark_tables(reports: Sequence[RunReport]) -> list[BenchmarkTable]:
                 published=False,
                 parts=dict(score.parts),
                 note=note,
+                ci=score.ci,
             )
         )
         for name in score.parts:
@@ -107,7 +121,7 @@ def _table_md(table: BenchmarkTable) -> list[str]:
     body = [
         [
             md_cell(row.model) if row.published else f"**{md_cell(row.model)}**",
-            _fmt(row.value, table.unit),
+            _fmt(row.value, table.unit, row.ci),
             *(_fmt(row.parts.get(p), table.unit) if not row.published else "" for p in table.part_names),
             md_cell(row.split),
             md_cell(row.origin) if row.published else f"this run ({md_cell(row.origin)})",
@@ -138,7 +152,7 @@ _HTML = """
 <h2 id="benchmark-{{ t.benchmark }}">Benchmark: {{ t.title }}</h2>
 <p class="muted">{{ t.name }}: {{ t.rule }}. Published scores are as their sources report them, on the split named (test-split scores come from the benchmark's server).</p>
 <table><tr><th>Model</th><th>{{ t.name }}</th>{% for p in t.part_names %}<th>{{ p }}</th>{% endfor %}<th>Split</th><th>Measured here / source</th><th>Note</th></tr>
-{% for r in t.rows %}<tr{% if not r.published %} class="ours"{% endif %}><td>{% if r.published %}{{ r.model }}{% else %}<b>{{ r.model }}</b>{% endif %}</td><td class="num">{{ fmt(r.value, t.unit) }}</td>{% for p in t.part_names %}<td class="num">{% if not r.published %}{{ fmt(r.parts.get(p), t.unit) }}{% endif %}</td>{% endfor %}<td>{{ r.split }}</td><td>{% if r.published %}<a href="{{ r.origin }}">{{ r.origin }}</a>{% else %}this run ({{ r.origin }}){% endif %}</td><td>{{ r.note }}</td></tr>
+{% for r in t.rows %}<tr{% if not r.published %} class="ours"{% endif %}><td>{% if r.published %}{{ r.model }}{% else %}<b>{{ r.model }}</b>{% endif %}</td><td class="num">{{ fmt(r.value, t.unit, r.ci) }}</td>{% for p in t.part_names %}<td class="num">{% if not r.published %}{{ fmt(r.parts.get(p), t.unit) }}{% endif %}</td>{% endfor %}<td>{{ r.split }}</td><td>{% if r.published %}<a href="{{ r.origin }}">{{ r.origin }}</a>{% else %}this run ({{ r.origin }}){% endif %}</td><td>{{ r.note }}</td></tr>
 {% endfor %}</table>
 {% endfor %}
 """

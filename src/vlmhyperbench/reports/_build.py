@@ -286,6 +286,7 @@ def build_run_report(
         by_doc_class=list(aggregates.get("by_doc_class", [])),
         by_field=list(aggregates.get("by_field", [])),
         by_split=list(aggregates.get("by_split", [])),
+        by_page_attribute=list(aggregates.get("by_page_attribute", [])),
         worst_metric=metrics[0].name if metrics else None,
         worst_samples=_worst(rows, metrics[0], n_worst) if metrics else [],
         performance=summarise_performance(answers or []),

@@ -203,6 +203,9 @@ class RunReport(_Model):
     """One row per (doc_class, question_type)."""
     by_split: list[AggregateRow] = Field(default_factory=list)
     """The ``by_split`` aggregate, one row per split in the dataset's order (robustness)."""
+    by_page_attribute: list[AggregateRow] = Field(default_factory=list)
+    """The ``by_page_attribute`` aggregate: an ``ALL`` row, then one row per (page attribute,
+    value) of the pages (OmniDocBench's data_source, language, layout...; page parsing)."""
     worst_metric: str | None = None
     """The metric ``worst_samples`` is ranked by (the first one)."""
     worst_samples: list[WorstSample] = Field(default_factory=list)

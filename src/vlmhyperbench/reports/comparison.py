@@ -23,6 +23,7 @@ from ..core import MetricInfo, RunDir, UserError, atomic_write_text
 from ._benchmark import benchmark_html, benchmark_md
 from ._build import build_run_report
 from ._model import RunReport
+from ._page_attributes import page_attributes_comparison_html, page_attributes_comparison_md
 from ._robustness import robustness_comparison_html, robustness_comparison_md
 from ._stats import fmt_num, fmt_with_ci
 from .html import environment, figure_html, plotly_js_file
@@ -333,6 +334,7 @@ def _render_md(
         if table.notes:
             parts.append("\n".join(f"- {md_cell(note, 1000)}" for note in table.notes))
     parts += robustness_comparison_md(reports)
+    parts += page_attributes_comparison_md(reports)
     parts += paired_md(pairs or [])
     return "\n\n".join(parts) + "\n"
 
@@ -421,6 +423,7 @@ def _render_html(
             paired_note=PAIRED_NOTE,
             benchmark_block=benchmark_html(reports),
             robustness_block=robustness_comparison_html(reports),
+            page_attributes_block=page_attributes_comparison_html(reports),
         )
     )
 

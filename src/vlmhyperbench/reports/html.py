@@ -194,6 +194,7 @@ def render_html(report: RunReport, plotly_src: str) -> str:
         if d is not None
     ]
     from ._benchmark import benchmark_html  # it renders with this module's environment
+    from ._page_attributes import page_attributes_html  # likewise
     from ._robustness import robustness_html  # likewise
 
     return (
@@ -203,6 +204,7 @@ def render_html(report: RunReport, plotly_src: str) -> str:
             report=report,
             benchmark_block=benchmark_html([report]),
             robustness_block=robustness_html(report),
+            page_attributes_block=page_attributes_html(report),
             plotly_src=plotly_src,
             doc_class_charts=_doc_class_charts(report),
             latency_chart=_latency_chart(report),

@@ -343,6 +343,12 @@ def _robustness(report: RunReport) -> list[str]:
     return robustness_md(report)
 
 
+def _page_attributes(report: RunReport) -> list[str]:
+    from ._page_attributes import page_attributes_md  # it renders tables with this module's helpers
+
+    return page_attributes_md(report)
+
+
 def render_markdown(report: RunReport) -> str:
     """The whole Markdown document for ``report``."""
     parts = [f"# Run report: {md_cell(report.run_id)}"]
@@ -354,6 +360,7 @@ def render_markdown(report: RunReport) -> str:
         _dataset,
         _scores,
         _robustness,
+        _page_attributes,
         _worst,
         _performance,
         _errors,
