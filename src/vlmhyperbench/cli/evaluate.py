@@ -30,6 +30,7 @@ from ..core import (
 from ..datasets import Dataset, load_dataset
 from ..metrics import Metric, build_metric
 from ..orchestrator._benchmark import check_headline_metric, import_benchmark
+from ..reports._benchmark import fmt_benchmark_value
 from ..reports._stats import fmt_with_ci
 from ..stages.answers_dir import CHECKS_CSV, evaluate_answers_dir, write_checks_csv
 from ..stages.evaluate import evaluate_answers
@@ -325,7 +326,7 @@ def _evaluate_folder(
         console.print(f"per-test results: {out / CHECKS_CSV}")
     console.print(
         f"written to {out} (a run folder of model '{escape(model)}': `vlmhb report {out.parent}` "
-        "compares it with the other runs there)"
+        f"compares it with the other runs there; `vlmhb report EXPERIMENT --include {out}` adds it to another)"
     )
 
 
@@ -333,10 +334,13 @@ def _print_summary(summary: MetricsSummary) -> None:
     """The benchmark headline and the general metric values."""
     if summary.benchmark is not None:
         b = summary.benchmark
-        value = "—" if b.value is None else f"{b.value:.2f}{'' if b.unit == 'points' else ' ' + b.unit}"
+        value = fmt_benchmark_value(b.value, b.unit)
+        if b.value is not None and b.unit not in ("", "points"):
+            value += " " + b.unit
         if b.ci is not None and b.value is not None:
-            value += f" [{b.ci[0]:.2f}, {b.ci[1]:.2f}]"
-        parts = ", ".join(f"{k} {'—' if v is None else f'{v:.2f}'}" for k, v in b.parts.items())
+            low, high = (fmt_benchmark_value(v, b.unit) for v in b.ci)
+            value += f" [{low}, {high}]"
+        parts = ", ".join(f"{k} {fmt_benchmark_value(v, b.unit)}" for k, v in b.parts.items())
         console.print(
             f"[bold]{escape(b.title)}[/]: {escape(b.name)} {value}" + (f" ({escape(parts)})" if parts else "")
         )

@@ -20,7 +20,7 @@ from ._stats import fmt_num
 from .html import environment
 from .markdown import md_cell, md_table
 
-__all__ = ["BenchmarkTable", "benchmark_html", "benchmark_md", "benchmark_tables"]
+__all__ = ["BenchmarkTable", "benchmark_html", "benchmark_md", "benchmark_tables", "fmt_benchmark_value"]
 
 
 class BenchmarkRow(BaseModel):
@@ -58,7 +58,8 @@ def _decimals(value: float, unit: str) -> int:
     return 3 if unit == "" and abs(value) < 1 else 2
 
 
-def _fmt(value: float | None, unit: str, ci: tuple[float, float] | None = None) -> str:
+def fmt_benchmark_value(value: float | None, unit: str, ci: tuple[float, float] | None = None) -> str:
+    """A headline figure as reports print it (``0.035``, ``82.40 [81.30, 83.50]``, ``812``)."""
     if value is None:
         return "—"
     digits = _decimals(value, unit)
@@ -121,8 +122,11 @@ def _table_md(table: BenchmarkTable) -> list[str]:
     body = [
         [
             md_cell(row.model) if row.published else f"**{md_cell(row.model)}**",
-            _fmt(row.value, table.unit, row.ci),
-            *(_fmt(row.parts.get(p), table.unit) if not row.published else "" for p in table.part_names),
+            fmt_benchmark_value(row.value, table.unit, row.ci),
+            *(
+                fmt_benchmark_value(row.parts.get(p), table.unit) if not row.published else ""
+                for p in table.part_names
+            ),
             md_cell(row.split),
             md_cell(row.origin) if row.published else f"this run ({md_cell(row.origin)})",
             md_cell(row.note),
@@ -163,4 +167,4 @@ def benchmark_html(reports: Sequence[RunReport]) -> Markup:
     tables = benchmark_tables(reports)
     if not tables:
         return Markup("")
-    return Markup(environment().from_string(_HTML).render(tables=tables, fmt=_fmt, fmt_num=fmt_num))
+    return Markup(environment().from_string(_HTML).render(tables=tables, fmt=fmt_benchmark_value, fmt_num=fmt_num))
