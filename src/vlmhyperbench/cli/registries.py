@@ -120,11 +120,21 @@ def datasets_make_demo(
     out: Path = typer.Argument(..., help="Folder to write the dataset into."),
     seed: int | None = typer.Option(None, help="Random seed (default: the shipped dataset's)."),
     n_per_class: int = typer.Option(8, help="Documents per document class."),
+    omnidocbench: bool = typer.Option(
+        False,
+        "--omnidocbench",
+        help="Write only the Russian page-parsing pages, in OmniDocBench's layout "
+        "(OmniDocBench.json + images/), which `datasets import --format omnidocbench` reads.",
+    ),
 ) -> None:
     """Render the synthetic Russian/English demo documents with full ground truth."""
     from rich.progress import Progress
 
-    from ..datasets.demo import DEMO_SEED, generate_demo
+    from ..datasets.demo import DEMO_SEED, generate_demo, generate_omnidocbench
+
+    if omnidocbench:
+        console.print(f"wrote {generate_omnidocbench(out, seed=seed)}")
+        return
 
     with Progress(console=console) as bar:
         task = bar.add_task("rendering", total=None)

@@ -13,9 +13,11 @@ from PIL import Image
 from ._degrade import apply_degradations, choose_degradations
 from ._documents import Document
 from ._invoices import build_invoice, build_invoice_en, build_receipt
+from ._omnidoc import parsing_copies, parsing_sample
+from ._parsing import PARSING_BUILDERS
 from ._personal import build_inn, build_passport, build_snils
 from ._photo import PHOTO_LEVELS, apply_photo, choose_photo
-from ._render import render
+from ._render import render, save_page
 
 __all__ = ["BUILDERS", "DEMO_SEED", "SPLITS", "build_documents", "document_samples", "generate_demo"]
 
@@ -177,26 +179,10 @@ def _pick_order(docs: list[Document], rng: random.Random) -> list[str]:
     return [by_class[c][k] for k in range(len(docs)) for c in classes if k < len(by_class[c])]
 
 
-def _save(img: Image.Image, path: Path, quality: int | None = None) -> None:
-    """Write a page with fixed options and no metadata (equal pixels give equal bytes).
-
-    Args:
-        img: ``L`` mode page.
-        path: Destination file.
-        quality: JPEG quality; ``None`` writes a 4-bit PNG with 16 grey levels.
-    """
-    if quality is not None:
-        img.save(path, "JPEG", quality=quality, optimize=False, progressive=False)
-        return
-    index = img.point([min(15, (v + 8) // 17) for v in range(256)])
-    png = Image.frombytes("P", img.size, index.tobytes())
-    png.putpalette([level * 17 for level in range(16) for _ in range(3)])
-    png.save(path, "PNG", optimize=True)
-
-
-def _readme(seed: int, n_docs: int, n_degraded: int, n_photo: int, n_samples: int) -> str:
+def _readme(seed: int, n_docs: int, n_degraded: int, n_photo: int, n_samples: int, n_pages: int) -> str:
     """Text of the dataset's README.md."""
     classes = ", ".join(f"`{c}`" for c in BUILDERS)
+    kinds = ", ".join(f"`{c}`" for c in PARSING_BUILDERS)
     return f"""# VLMHyperBench demo dataset
 
 Synthetic Russian and English documents drawn with Pillow by
@@ -207,7 +193,9 @@ values only have valid checksums.
 - Document classes: {classes}
 - Documents: {n_docs} clean pages, {n_degraded} degraded copies (`split: degraded`),
   {n_photo} photographed copies at each of {len(PHOTO_LEVELS)} severities (`split: photo-1`..`photo-{len(PHOTO_LEVELS)}`)
-- Samples: {n_samples} in `annotation.jsonl` (tasks `ocr`, `vqa`, `kie`)
+- Parsing pages (task `parse`, OmniDocBench ground truth in `metadata.omnidocbench`):
+  {n_pages} Russian page images of {kinds}, clean and photographed
+- Samples: {n_samples} in `annotation.jsonl` (tasks `ocr`, `vqa`, `kie`, `parse`)
 - Fonts: DejaVu (fonts-dejavu-core)
 
 Regenerate (byte-identical with the same seed, Pillow and FreeType):
@@ -265,6 +253,7 @@ def generate_demo(
     n_per_class: int = 8,
     degraded_fraction: float = 0.4,
     photo_per_class: int = 1,
+    parse_per_kind: int = 4,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Generate the demo dataset.
@@ -272,7 +261,9 @@ def generate_demo(
     Writes ``annotation.jsonl``, ``images/<doc_id>.png``, ``images/<doc_id>_degraded.jpg``
     for the degraded copies, ``images/<doc_id>_photo-<k>.jpg`` for the photographed
     ones, and ``README.md``. Samples are written by split: ``clean``, ``degraded``,
-    ``photo-1``, ``photo-2``, ``photo-3``. The same arguments give byte-identical files.
+    ``photo-1``, ``photo-2``, ``photo-3``; then the ``parse`` samples of the Russian
+    parsing pages (``images/<kind>-<k>.png`` and their photographed copies), also by
+    split. The same arguments give byte-identical files.
 
     Args:
         out_dir: Output directory (created if missing; stale images are removed).
@@ -280,7 +271,9 @@ def generate_demo(
         n_per_class: Documents per document class.
         degraded_fraction: Fraction of documents that also get a degraded copy.
         photo_per_class: Documents per class that also get a photographed copy at each
-            severity (the first ones picked for degraded copies).
+            severity (the first ones picked for degraded copies); also the number of
+            parsing pages of each kind photographed (the first ones).
+        parse_per_kind: Parsing pages of each kind (``payment_invoice``, ``business_letter``).
         progress: Called as ``progress(done, total)`` after each written image.
 
     Returns:
@@ -290,6 +283,8 @@ def generate_demo(
         raise ValueError(
             "need n_per_class >= 1, 0 <= degraded_fraction <= 1 and 0 <= photo_per_class <= n_per_class"
         )
+    if parse_per_kind < 0:
+        raise ValueError("need parse_per_kind >= 0")
     out_dir = Path(out_dir)
     images = out_dir / "images"
     images.mkdir(parents=True, exist_ok=True)
@@ -297,13 +292,15 @@ def generate_demo(
     order = _pick_order(docs, random.Random(f"{seed}:degraded"))
     degraded = set(order[: int(len(docs) * degraded_fraction + 0.5)])
     photo = set(order[: photo_per_class * len(BUILDERS)])
-    total, done = len(docs) + len(degraded) + len(photo) * len(PHOTO_LEVELS), 0
+    parse_photo = min(photo_per_class, parse_per_kind)
+    n_pages = len(PARSING_BUILDERS) * (parse_per_kind + parse_photo * len(PHOTO_LEVELS))
+    total, done = len(docs) + len(degraded) + len(photo) * len(PHOTO_LEVELS) + n_pages, 0
     by_split: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
     written: set[str] = set()
     for doc in docs:
         page = render(doc)
         for copy in _copies(doc, page, seed, doc.doc_id in degraded, doc.doc_id in photo):
-            _save(copy.image, images / copy.file, copy.quality)
+            save_page(copy.image, images / copy.file, copy.quality)
             written.add(copy.file)
             by_split[copy.split] += document_samples(
                 doc, f"images/{copy.file}", copy.split, seed, copy.steps, copy.doc_id, copy.severity
@@ -311,10 +308,19 @@ def generate_demo(
             done += 1
             if progress:
                 progress(done, total)
+    parse_by_split: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
+    for item in parsing_copies(seed, parse_per_kind, parse_photo):
+        save_page(item.image, images / item.file, item.quality)
+        written.add(item.file)
+        parse_by_split[item.split].append(parsing_sample(item, seed))
+        done += 1
+        if progress:
+            progress(done, total)
     for stale in sorted(images.iterdir()):
         if stale.suffix in (".png", ".jpg") and stale.name not in written:
             stale.unlink()
     samples = [s for split in SPLITS for s in by_split[split]]
+    samples += [s for split in SPLITS for s in parse_by_split[split]]
     ids = [s["id"] for s in samples]
     if len(set(ids)) != len(ids):
         raise RuntimeError("duplicate sample ids")
@@ -323,6 +329,8 @@ def generate_demo(
         for s in samples:
             fh.write(json.dumps(s, ensure_ascii=False) + "\n")
     (out_dir / "README.md").write_text(
-        _readme(seed, len(docs), len(degraded), len(photo), len(samples)), encoding="utf-8", newline="\n"
+        _readme(seed, len(docs), len(degraded), len(photo), len(samples), n_pages),
+        encoding="utf-8",
+        newline="\n",
     )
     return annotation

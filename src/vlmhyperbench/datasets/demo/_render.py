@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ._documents import Document, Line
 
-__all__ = ["find_font", "render"]
+__all__ = ["find_font", "render", "save_page"]
 
 FONT_DIRS: tuple[str, ...] = (
     "/usr/share/fonts/truetype/dejavu",
@@ -150,3 +150,20 @@ def render(doc: Document) -> Image.Image:
         draw.ellipse((cx - 45, top + 50, cx + 45, top + 150), fill=170)
         draw.pieslice((cx - 85, top + 160, cx + 85, top + 360), 180, 360, fill=170)
     return img
+
+
+def save_page(img: Image.Image, path: Path, quality: int | None = None) -> None:
+    """Write a page with fixed options and no metadata (equal pixels give equal bytes).
+
+    Args:
+        img: ``L`` mode page.
+        path: Destination file.
+        quality: JPEG quality; ``None`` writes a 4-bit PNG with 16 grey levels.
+    """
+    if quality is not None:
+        img.save(path, "JPEG", quality=quality, optimize=False, progressive=False)
+        return
+    index = img.point([min(15, (v + 8) // 17) for v in range(256)])
+    png = Image.frombytes("P", img.size, index.tobytes())
+    png.putpalette([level * 17 for level in range(16) for _ in range(3)])
+    png.save(path, "PNG", optimize=True)
