@@ -11,6 +11,7 @@ from rapidfuzz.distance import Levenshtein
 
 from tests.factories import render_page
 from vlmhyperbench.backends import GenerationRequest, backends
+from vlmhyperbench.backends.tesseract import tsv_paragraphs
 from vlmhyperbench.core import MissingDependency
 
 LINES = ["Фамилия: ИВАНОВ", "Имя: ПЕТР", "ИНН: 7707083893"]
@@ -45,6 +46,50 @@ def test_vqa_and_kie_by_label_lookup(tmp_path: Path) -> None:
     }
     kie = anyio.run(lambda: _ask(page, task="kie", json_schema=schema))
     assert json.loads(kie.text) == {"inn": "7707083893", "name": "ПЕТР"}
+
+
+@pytest.mark.tesseract
+def test_parse_gives_paragraphs_separated_by_blank_lines(tmp_path: Path) -> None:
+    lines = ["Счет на оплату выставлен", "поставщиком вовремя.", "", "", "Оплата поступила в срок."]
+    page = render_page(tmp_path / "p.png", lines, size=(520, 230))
+    result = anyio.run(lambda: _ask(page, task="parse"))
+    assert result.error is None
+    assert result.text == "Счет на оплату выставлен поставщиком вовремя.\n\nОплата поступила в срок."
+    ocr = anyio.run(lambda: _ask(page, task="ocr"))  # the ocr answer is still the page's lines
+    assert ocr.text == "Счет на оплату выставлен\nпоставщиком вовремя.\nОплата поступила в срок."
+
+    async def forced() -> str | None:  # mode: paragraphs whatever the task
+        backend = backends.get("tesseract")(mode="paragraphs")
+        await backend.start()
+        request = GenerationRequest(sample_id="x", images=(page,), user="", task="ocr")
+        return (await backend.generate(request)).text
+
+    assert anyio.run(forced) == result.text
+
+
+def test_tsv_paragraphs_groups_words_by_block_and_paragraph() -> None:
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [
+        (2, 1, 1, 0, 0, 0, ""),  # a block row: no word
+        (5, 1, 1, 1, 1, 1, "Первая"),
+        (5, 1, 1, 1, 1, 2, "строка,"),
+        (5, 1, 1, 1, 2, 1, "вторая."),  # next line of the same paragraph
+        (5, 1, 1, 2, 1, 1, "Абзац"),  # a second paragraph in the block
+        (5, 1, 1, 2, 1, 2, " "),  # an empty word is skipped
+        (5, 1, 2, 1, 1, 1, "Блок"),
+        (5, 2, 1, 1, 1, 1, "Page2"),  # the same numbers on another page are another paragraph
+    ]
+    tsv = "\n".join(
+        [
+            header,
+            *(
+                "\t".join(map(str, (lv, pg, bl, par, ln, wd, 0, 0, 1, 1, 90))) + f"\t{t}"
+                for lv, pg, bl, par, ln, wd, t in rows
+            ),
+        ]
+    )
+    assert tsv_paragraphs(tsv) == "Первая строка, вторая.\n\nАбзац\n\nБлок\n\nPage2"
+    assert tsv_paragraphs(header + "\n") == ""
 
 
 def test_missing_binary_says_how_to_install(tmp_path: Path) -> None:

@@ -1,6 +1,9 @@
-"""``tesseract``: Tesseract OCR (rus+eng) as an offline baseline for OCR, VQA and KIE.
+"""``tesseract``: Tesseract OCR (rus+eng) as an offline baseline for OCR, VQA, KIE and parsing.
 
 - ``ocr``: the page text, as Tesseract reads it.
+- ``parse``: Markdown-ish text: each paragraph Tesseract finds (its TSV output's
+  block and paragraph numbers) on one line, paragraphs separated by blank lines; no
+  headings, tables or formulas — the floor a page parser has to beat.
 - ``vqa`` and ``kie`` ("KIE by OCR"): the page is read once (cached per image, on disk
   under ``$VLMHB_CACHE_DIR/tesseract`` so that runs in other processes share it), then
   each field is looked up by its printed label: the line whose text before ``:`` best
@@ -28,7 +31,7 @@ from .._paths import cache_dir
 from ..core import ErrorInfo, MissingDependency, Timings, Usage, atomic_write_text
 from ._base import GenerationRequest, GenerationResult, ModelBackend, register_backend
 
-__all__ = ["TesseractBackend", "find_labelled_value"]
+__all__ = ["TesseractBackend", "find_labelled_value", "tsv_paragraphs"]
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng"
 
@@ -38,7 +41,7 @@ asks many questions about each page, and OCR, VQA and KIE runs read the same pag
 _PAGE_CACHE_LIMIT = 2048
 
 
-@register_backend("tesseract", version="1.0.0")
+@register_backend("tesseract", version="1.1.0")
 class TesseractBackend(ModelBackend):
     """Tesseract OCR through its command-line program."""
 
@@ -49,8 +52,9 @@ class TesseractBackend(ModelBackend):
     timeout_s: float = Field(default=120.0, gt=0)
     threads_per_process: int = Field(default=1, ge=1, description="OMP_THREAD_LIMIT for each tesseract")
     label_match_threshold: float = Field(default=75.0, ge=0, le=100)
-    mode: Literal["auto", "text", "fields"] = Field(
-        default="auto", description="auto: text for ocr, label lookup for vqa/kie"
+    mode: Literal["auto", "text", "paragraphs", "fields"] = Field(
+        default="auto",
+        description="auto: text for ocr, paragraphs split by blank lines for parse, label lookup for vqa/kie",
     )
 
     _path: str | None = PrivateAttr(default=None)
@@ -81,9 +85,9 @@ class TesseractBackend(ModelBackend):
     def describe(self) -> dict[str, Any]:
         return {"version": self._version, "lang": self.lang, "psm": self.psm}
 
-    async def _ocr(self, image: Path, disk: bool) -> tuple[str, bool]:
-        """Page text, and whether it came from the cache (in memory; on disk across processes
-        when ``disk``)."""
+    async def _ocr(self, image: Path, disk: bool, output: str = "txt") -> tuple[str, bool]:
+        """Page text (``output`` ``txt``) or TSV (``tsv``), and whether it came from the cache
+        (in memory; on disk across processes when ``disk``)."""
         key = (
             str(image),
             str(image.stat().st_mtime_ns),  # noqa: ASYNC240 (one stat, cheaper than a thread hop)
@@ -91,16 +95,17 @@ class TesseractBackend(ModelBackend):
             self.lang,
             str(self.psm),
             str(self.oem),
+            output,
         )
         lock = self._locks.setdefault(image, anyio.Lock())
         async with lock:
             if key in _PAGE_CACHE:
                 return _PAGE_CACHE[key], True
-            stored = await anyio.to_thread.run_sync(lambda: self._disk_key(image))
+            stored = await anyio.to_thread.run_sync(lambda: self._disk_key(image, output))
             if disk and stored.exists():
                 text, cached = stored.read_text(encoding="utf-8"), True
             else:
-                text, cached = await self._run(image), False
+                text, cached = await self._run(image, output), False
                 with contextlib.suppress(OSError):  # a read-only home only loses the cache
                     stored.parent.mkdir(parents=True, exist_ok=True)
                     atomic_write_text(stored, text)
@@ -109,17 +114,19 @@ class TesseractBackend(ModelBackend):
             _PAGE_CACHE[key] = text
             return text, cached
 
-    def _disk_key(self, image: Path) -> Path:
-        """The page's cache file: by image content, engine version and settings."""
+    def _disk_key(self, image: Path, output: str) -> Path:
+        """The page's cache file: by image content, engine version, settings and output kind."""
         digest = hashlib.sha256(image.read_bytes())
         digest.update(f"|{self._version}|{self.lang}|{self.psm}|{self.oem}".encode())
-        return cache_dir("tesseract", digest.hexdigest()[:2], digest.hexdigest() + ".txt")
+        return cache_dir("tesseract", digest.hexdigest()[:2], f"{digest.hexdigest()}.{output}")
 
-    async def _run(self, image: Path) -> str:
+    async def _run(self, image: Path, output: str) -> str:
         assert self._path is not None, "start() was not called"
         cmd = [self._path, str(image), "stdout", "-l", self.lang, "--psm", str(self.psm)]
         if self.oem is not None:
             cmd += ["--oem", str(self.oem)]
+        if output == "tsv":
+            cmd.append("tsv")
         env = {**os.environ, "OMP_THREAD_LIMIT": str(self.threads_per_process)}
         with anyio.fail_after(self.timeout_s):
             result = await anyio.run_process(cmd, env=env, check=False)
@@ -131,16 +138,22 @@ class TesseractBackend(ModelBackend):
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         started, t0 = time.time(), time.perf_counter()
-        mode = self.mode if self.mode != "auto" else ("text" if request.task == "ocr" else "fields")
+        mode: str = self.mode
+        if mode == "auto":
+            mode = {"ocr": "text", "parse": "paragraphs"}.get(request.task, "fields")
+        output = "tsv" if mode == "paragraphs" else "txt"
         try:
             # field lookups share one read of each page, also across runs (disk cache);
             # page OCR itself is always timed for real
-            pages = [await self._ocr(p, disk=mode == "fields") for p in request.images]
+            pages = [await self._ocr(p, disk=mode == "fields", output=output) for p in request.images]
         except TimeoutError:
             return _failed("timeout", f"tesseract took longer than {self.timeout_s:g} s")
         except (RuntimeError, OSError) as exc:
             return _failed("backend", f"tesseract failed: {exc}")
-        text = "\n".join(_clean(page) for page, _ in pages)
+        if mode == "paragraphs":
+            text = "\n\n".join(filter(None, (tsv_paragraphs(page) for page, _ in pages)))
+        else:
+            text = "\n".join(_clean(page) for page, _ in pages)
         if mode == "fields":
             text = self._fields_answer(text, request)
         latency = time.perf_counter() - t0
@@ -173,6 +186,27 @@ def _failed(kind: Literal["timeout", "backend"], message: str) -> GenerationResu
 def _clean(text: str) -> str:
     lines = [line.rstrip() for line in text.replace("\f", "").splitlines()]
     return "\n".join(line for line in lines if line.strip())
+
+
+def tsv_paragraphs(tsv: str) -> str:
+    """Paragraphs of Tesseract's TSV output, one per line, separated by blank lines.
+
+    Words (level 5 rows) are grouped by ``(page_num, block_num, par_num)`` in the order
+    Tesseract lists them; the lines of a paragraph are joined by single spaces.
+
+    Args:
+        tsv: What ``tesseract IMAGE stdout tsv`` printed (header row first).
+
+    Returns:
+        The Markdown-ish text; ``""`` when no word was read.
+    """
+    paragraphs: dict[tuple[str, str, str], list[str]] = {}
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        paragraphs.setdefault((cols[1], cols[2], cols[3]), []).append(cols[11].strip())
+    return "\n\n".join(" ".join(words) for words in paragraphs.values())
 
 
 def find_labelled_value(lines: list[str], label: str, threshold: float = 75.0) -> str:
