@@ -23,7 +23,8 @@ def test_demo_experiment_produces_reports_and_comparison(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr[-2000:]
     root = tmp_path / "demo"
-    runs = ["ocr-tesseract-rus-eng", "ocr-tesseract-eng", "vqa-tesseract-rus-eng", "kie-tesseract-rus-eng"]
+    runs = ["ocr-tesseract-rus-eng", "ocr-tesseract-eng", "vqa-tesseract-rus-eng", "kie-tesseract-rus-eng",
+            "parse-tesseract-rus-eng"]  # fmt: skip
     for run in runs:
         for name in ("report.md", "report.json", "report.html"):
             assert (root / run / "report" / name).stat().st_size > 0
@@ -56,3 +57,22 @@ def test_demo_experiment_produces_reports_and_comparison(tmp_path: Path) -> None
     assert html.count("<script") >= 2  # plotly.js loaded from beside the page, figures drawn
     assert re.search(r'<script src="(plotly-[\d.]+\.min\.js)"', html)
     assert list((root / "ocr-tesseract-rus-eng" / "report").glob("plotly-*.min.js"))
+    # the parsing run: Tesseract as the baseline page parser, scored as OmniDocBench scores a page
+    parse = rows["parse-tesseract-rus-eng"]
+    assert parse["task"] == "parse" and parse["n_samples"] == "14" and parse["n_errors"] == "0"
+    assert 0 < float(parse["omnidoc_text_edit"]) < 0.5  # it reads the clean pages' text well...
+    assert float(parse["omnidoc_table_teds"]) == 0  # ...and writes no table
+    assert "## Task: parse" in comparison and "### Task parse: by split" in comparison
+    assert "### Task parse: capture" in comparison[comparison.index("\n## Page attributes\n") :]
+    metrics = root / "parse-tesseract-rus-eng" / "metrics"
+    with (metrics / "metrics_by_page_attribute.csv").open(encoding="utf-8") as fh:
+        by_attribute = {(r["attribute"], r["value"]): r for r in csv.DictReader(fh)}
+    for key in [("layout", "single_column"), ("layout", "double_column"), ("language", "Russian"),
+                ("watermark", "True"), ("capture", "digital"), ("capture", "photographed")]:  # fmt: skip
+        assert key in by_attribute, sorted(by_attribute)
+    digital, photo = (
+        float(by_attribute[("capture", c)]["omnidoc_text_edit"]) for c in ("digital", "photographed")
+    )
+    assert digital < photo
+    with (metrics / "metrics_by_split.csv").open(encoding="utf-8") as fh:
+        assert [r["split"] for r in csv.DictReader(fh)] == ["clean", "photo-1", "photo-2", "photo-3"]
