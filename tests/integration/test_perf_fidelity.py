@@ -108,7 +108,11 @@ def test_open_loop_sends_track_the_absolute_schedule() -> None:
     scheduled = [r.scheduled_s for r in records]
     assert all(s is not None for s in scheduled)
     assert [s - scheduled[0] for s in scheduled] == pytest.approx(offsets, abs=1e-9)
-    assert statistics.median(r.send_lag_s for r in records) < 0.002
+    # Sends follow the absolute schedule: a lag that accumulated (sleeping a gap after each
+    # send) would pass the 20 ms mean gap at 50/s within a few requests; the bound is that
+    # gap, not this machine's speed (2 ms failed on a loaded 2-core machine).
+    lags = [r.send_lag_s for r in records]
+    assert statistics.median(lags) < 0.02 and max(lags[-5:]) < 0.05
     assert summary.level == "r50" and summary.completed == 30
     assert summary.client.send_lag_p99_s is not None and summary.client.cpu_percent is not None
 
