@@ -22,6 +22,7 @@ __all__ = [
     "field_text",
     "json_array_items",
     "json_document",
+    "json_line_object",
     "other_fields",
     "reference_answers",
     "row_list",
@@ -72,6 +73,20 @@ def reference_answers(
         return [str(v) for v in value]
     errors.add(where.with_key(key), f"expected a string or a list of strings, got {json.dumps(value)[:60]}")
     return None
+
+
+def json_line_object(line: str, where: SourceLocation, errors: RowError) -> dict[str, Any] | None:
+    """One line of a JSONL file as an object; a line that is not JSON or not an object is a
+    row problem at ``where`` (the column of a syntax error), and None."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        errors.add(SourceLocation(where.file, where.line, exc.colno), f"not valid JSON: {exc.msg}")
+        return None
+    if not isinstance(row, dict):
+        errors.add(where, f"expected a JSON object, got {type(row).__name__}")
+        return None
+    return row
 
 
 def field_text(row: Mapping[str, Any], key: str, where: SourceLocation, errors: RowError) -> str | None:

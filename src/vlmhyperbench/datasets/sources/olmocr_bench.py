@@ -35,7 +35,6 @@ a PDF that does not exist, a page past the PDF's end.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,8 @@ from ...core import SourceLocation, read_text_utf8
 from ...metrics.olmocr_bench import TEST_TYPES, InvalidTest, parse_test
 from .._base import RowError
 from ._base import ReadOptions, SourceRecord, missing_files, source_formats, unknown_choice
-from .pdf import _Renderer
+from ._json import json_line_object
+from .pdf import PdfRenderer
 
 __all__ = ["BASELINE_GROUP", "LONGEST_SIDE", "OlmocrBench"]
 
@@ -87,7 +87,7 @@ class OlmocrBench:
         chosen = [f for f in files if options.split in (None, f.stem)]
         pages = _read_tests(chosen, errors)
         _add_baselines(pages, root / "pdfs", whole=options.split is None)
-        renderer = _Renderer(options.dpi or 72, longest_side=None if options.dpi else LONGEST_SIDE)
+        renderer = PdfRenderer(options.dpi or 72, longest_side=None if options.dpi else LONGEST_SIDE)
         for (pdf, number), page in pages.items():
             record = _record(root / "pdfs", pdf, number, page, renderer, options, errors)
             if record is not None:
@@ -130,13 +130,8 @@ def _read_tests(files: list[Path], errors: RowError) -> dict[tuple[str, int], _P
 
 def _checked_test(line: str, where: SourceLocation, errors: RowError) -> dict[str, Any] | None:
     """A test line with a known type, a ``pdf``, a ``page`` ≥ 1 and an ``id``."""
-    try:
-        test = json.loads(line)
-    except json.JSONDecodeError as exc:
-        errors.add(SourceLocation(where.file, where.line, exc.colno), f"not valid JSON: {exc.msg}")
-        return None
-    if not isinstance(test, dict):
-        errors.add(where, f"expected a JSON object, got {type(test).__name__}")
+    test = json_line_object(line, where, errors)
+    if test is None:
         return None
     kind = test.get("type")
     if kind not in TEST_TYPES:
@@ -190,7 +185,7 @@ def _record(
     pdf: str,
     number: int,
     page: _Page,
-    renderer: _Renderer,
+    renderer: PdfRenderer,
     options: ReadOptions,
     errors: RowError,
 ) -> SourceRecord | None:
@@ -233,8 +228,8 @@ def _record(
     )
 
 
-def _page_count(renderer: _Renderer, path: Path) -> int | None:
-    """The PDF's page count; None when it cannot be opened (`_Renderer.render` says why)."""
+def _page_count(renderer: PdfRenderer, path: Path) -> int | None:
+    """The PDF's page count; None when it cannot be opened (`PdfRenderer.render` says why)."""
     try:
         document = renderer.pdfium.PdfDocument(path)
     except renderer.pdfium.PdfiumError:

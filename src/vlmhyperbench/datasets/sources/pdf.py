@@ -24,7 +24,6 @@ PDF (or at the question's line) naming the file; the other documents are still r
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,8 +32,9 @@ from typing import Any, ClassVar
 from ...core import DatasetError, SourceLocation
 from .._base import RowError
 from ._base import PageImage, ReadOptions, SourceRecord, missing_files, require_module, source_formats
+from ._json import json_line_object
 
-__all__ = ["QUESTIONS_FILE", "PdfPages", "page_ranges"]
+__all__ = ["QUESTIONS_FILE", "PdfPages", "PdfRenderer", "page_ranges"]
 
 QUESTIONS_FILE = "questions.jsonl"
 DEFAULT_DPI = 144
@@ -74,7 +74,7 @@ def _selected(ranges: list[tuple[int, int]] | None, count: int) -> list[int] | s
     return list(dict.fromkeys(n for a, b in ranges for n in range(a, b + 1)))
 
 
-class _Renderer:
+class PdfRenderer:
     """Opens PDFs and renders pages to PNG; remembers the last result (questions on one PDF)."""
 
     def __init__(self, dpi: int, longest_side: int | None = None) -> None:
@@ -158,7 +158,7 @@ class PdfPages:
         ranges = page_ranges(options.pages)
         if source.is_file() and source.suffix.lower() != ".pdf":
             raise missing_files(source, self)
-        renderer = _Renderer(options.dpi or DEFAULT_DPI)
+        renderer = PdfRenderer(options.dpi or DEFAULT_DPI)
         root = source if source.is_dir() else source.parent
         if source.is_dir() and (source / QUESTIONS_FILE).is_file():
             yield from self._questions(source / QUESTIONS_FILE, ranges, renderer, options, errors)
@@ -186,7 +186,7 @@ class PdfPages:
         self,
         path: Path,
         ranges: list[tuple[int, int]] | None,
-        renderer: _Renderer,
+        renderer: PdfRenderer,
         options: ReadOptions,
         errors: RowError,
     ) -> Iterator[SourceRecord]:
@@ -244,13 +244,8 @@ def _pdf_metadata(pdf: Path, root: Path, numbers: list[int], count: int, dpi: in
 
 def _question_row(line: str, where: SourceLocation, errors: RowError) -> dict[str, Any] | None:
     """A checked line of questions.jsonl (``answers`` made a list of strings)."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        errors.add(SourceLocation(where.file, where.line, exc.colno), f"not valid JSON: {exc.msg}")
-        return None
-    if not isinstance(row, dict):
-        errors.add(where, "expected a JSON object")
+    row = json_line_object(line, where, errors)
+    if row is None:
         return None
     for key in ("pdf", "question"):
         if not isinstance(row.get(key), str) or not row[key].strip():
