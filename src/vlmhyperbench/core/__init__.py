@@ -11,7 +11,7 @@ from ._io import (
     read_text_utf8,
     write_json_model,
 )
-from ._process import ProcessRef, this_process
+from ._process import ProcessRef, process_ref, this_process
 from .answer import AnswerRecord, ErrorInfo, ErrorKind, PromptRecord, Timings, Usage
 from .contracts import (
     SCHEMA_VERSION,
@@ -113,6 +113,7 @@ __all__ = [
     "parse_chunk",
     "prepare_output_dir",
     "problems_from_validation_error",
+    "process_ref",
     "read_json_model",
     "read_jsonl_models",
     "read_semicolon_csv",

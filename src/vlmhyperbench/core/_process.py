@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["ProcessRef", "this_process"]
+__all__ = ["ProcessRef", "process_ref", "this_process"]
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -66,5 +66,9 @@ class ProcessRef(BaseModel):
 
 def this_process() -> ProcessRef:
     """The calling process."""
-    pid = os.getpid()
+    return process_ref(os.getpid())
+
+
+def process_ref(pid: int) -> ProcessRef:
+    """The process ``pid`` of this host (a child just started, for instance)."""
     return ProcessRef(pid=pid, host=socket.gethostname(), start_ticks=_start_ticks(pid))

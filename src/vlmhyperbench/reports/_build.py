@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from ..core import (
     read_json_model,
     read_jsonl_models,
 )
+from ..core.secrets import mask_secrets
 from ._model import (
     BackendSummary,
     Counts,
@@ -48,9 +48,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_SECRET_KEY = re.compile(
-    r"(^|_)(api_?key|key|token|secret|password|passwd|authorization|credentials?)$", re.IGNORECASE
-)
 _TEXT_LIMIT = 2000
 _N_SENT_PROMPTS = 20
 
@@ -59,19 +56,6 @@ def _clip(text: str | None, limit: int = _TEXT_LIMIT) -> str | None:
     if text is None or len(text) <= limit:
         return text
     return text[:limit] + f"… [{len(text) - limit} more characters]"
-
-
-def _public_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Options with secret-looking values replaced: reports get shared."""
-    public: dict[str, Any] = {}
-    for key, value in options.items():
-        if _SECRET_KEY.search(key) and value not in (None, ""):
-            public[key] = "***"
-        elif isinstance(value, dict):
-            public[key] = _public_options(value)
-        else:
-            public[key] = value
-    return public
 
 
 def _read(what: str, path: Path, read: Callable[[], T], missing: list[str], why: str) -> T | None:
@@ -259,7 +243,7 @@ def build_run_report(
         status=manifest.status if manifest is not None else "unknown",
         model=spec.model,
         task=spec.task,
-        backend=BackendSummary(name=spec.backend.name, options=_public_options(spec.backend.options)),
+        backend=BackendSummary(name=spec.backend.name, options=mask_secrets(spec.backend.options)),
         dataset=DatasetSummary(
             name=Path(spec.dataset.path).name,
             path=spec.dataset.path,
