@@ -53,6 +53,8 @@ PERFORMANCE_FIELDS = {
     "peak_vram_bytes",
     "gpu_memory_used_bytes",
     "queue_s",
+    "rss_bytes",
+    "cpu_percent",
     "events",
 }
 KIE_SCHEMA = {
@@ -441,6 +443,21 @@ def test_backend_errors_are_500_or_an_sse_error_event_and_oom_is_an_event(tmp_pa
     assert [json.loads(line)["kind"] for line in (tmp_path / "events.jsonl").read_text().splitlines()] == [
         "oom"
     ]
+
+
+def test_each_answer_carries_the_serving_processs_memory_and_cpu(tmp_path: Path) -> None:
+    watchdog = Watchdog(interval_s=0.05)
+    with TestClient(create_app(ScriptedBackend(), model_name="fake", watchdog=watchdog)) as client:
+        time.sleep(0.2)  # the watchdog's first samples
+        body = client.post("/v1/chat/completions", json={"messages": user(text("?"))}).json()
+        streamed = client.post("/v1/chat/completions", json={"messages": user(text("?")), "stream": True})
+    for performance in (body["performance"], sse_events(streamed)[-1]["performance"]):
+        assert performance["rss_bytes"] > 10_000_000 and performance["cpu_percent"] >= 0
+    with TestClient(create_app(ScriptedBackend(), model_name="fake", watchdog=None)) as client:
+        performance = client.post("/v1/chat/completions", json={"messages": user(text("?"))}).json()[
+            "performance"
+        ]
+    assert performance["rss_bytes"] is None and performance["cpu_percent"] is None
 
 
 @pytest.mark.parametrize(

@@ -228,6 +228,10 @@ class Performance(BaseModel):
     """NVML device memory in use, all GPUs together: the highest watchdog sample during the request."""
     queue_s: float | None = None
     """Time spent waiting before generation started, when the backend reports it."""
+    rss_bytes: int | None = None
+    """Resident memory of the serving process: the watchdog's latest sample when the request ended."""
+    cpu_percent: float | None = None
+    """CPU use of the serving process (100 = one core): the watchdog's latest sample."""
     events: list[dict[str, Any]] = Field(default_factory=list)
     """The watchdog's ``hang`` / ``oom`` events for this request."""
 
@@ -240,6 +244,7 @@ class Performance(BaseModel):
         deltas: int,
         *,
         gpu_memory_used_bytes: int | None = None,
+        process: dict[str, Any] | None = None,
         events: list[dict[str, Any]] | None = None,
     ) -> Performance:
         """Combine the wrapper's timings with the backend's result.
@@ -250,6 +255,7 @@ class Performance(BaseModel):
             ttft: Seconds to the first text delta; None when none came.
             deltas: How many text deltas came (the completion-token count when the backend has none).
             gpu_memory_used_bytes: NVML memory in use during the request.
+            process: The watchdog's latest sample (``rss_bytes``, ``cpu_percent``).
             events: The request's watchdog events.
         """
         extra: dict[str, Any] = result.extra.get("performance") or {}
@@ -268,6 +274,8 @@ class Performance(BaseModel):
             peak_vram_bytes=extra.get("peak_vram_bytes"),
             gpu_memory_used_bytes=gpu_memory_used_bytes,
             queue_s=extra.get("queue_s"),
+            rss_bytes=(process or {}).get("rss_bytes"),
+            cpu_percent=(process or {}).get("cpu_percent"),
             events=events or [],
         )
 

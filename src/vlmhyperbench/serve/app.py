@@ -122,12 +122,15 @@ class _Service:
         tracker: RequestTracker | None,
     ) -> Outcome:
         gpu = tracker.peak_gpu_memory_used_bytes if tracker else None
-        if gpu is None and self.watchdog is not None and (gpus := self.watchdog.snapshot().get("gpus")):
+        sample = self.watchdog.snapshot() if self.watchdog is not None else {}
+        if gpu is None and (gpus := sample.get("gpus")):
             gpu = sum(g.get("memory_used_bytes", 0) for g in gpus)
         if result.error is not None and "out of memory" in result.error.message.lower() and self.watchdog:
             self.watchdog.record_oom(rid, result.error.message)
         events = self.watchdog.events_for(rid) if self.watchdog else []
-        perf = Performance.measure(result, latency, ttft, deltas, gpu_memory_used_bytes=gpu, events=events)
+        perf = Performance.measure(
+            result, latency, ttft, deltas, gpu_memory_used_bytes=gpu, process=sample, events=events
+        )
         n = perf.completion_tokens or 0
         prompt = result.usage.prompt_tokens or 0
         usage = UsageInfo(prompt_tokens=prompt, completion_tokens=n, total_tokens=prompt + n)
