@@ -7,6 +7,7 @@ import typer
 from ._help import HelpGroup
 from .benchmarks import benchmarks_app
 from .evaluate import evaluate, report
+from .export import export_app
 from .perf import perf
 from .registries import datasets_app, executors_app, metrics_app, models_app, packages_app, tasks_app
 from .run import infer, run
@@ -32,6 +33,7 @@ app.command()(validate)
 app.command()(perf)
 app.command()(stage)
 app.command()(serve)
+app.add_typer(export_app, name="export")
 app.add_typer(benchmarks_app, name="benchmarks")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import anyio
 import typer
+from rich.markup import escape
 from rich.text import Text
 
 from .._paths import demo_experiment_path
@@ -94,6 +95,17 @@ def _summary(result: ExperimentResult) -> None:
     comparison = result.root / "comparison.html"
     if comparison.exists():
         console.print(f"comparison: {comparison}", soft_wrap=True)  # a path to copy, unbroken
+    for export in result.exports:
+        if export.result is not None:
+            console.print(
+                f"exported {export.run_id} to {export.to}: {export.result.location}", soft_wrap=True
+            )
+        else:  # reported, and the run stays completed: `vlmhb export` retries it
+            console.print(
+                f"[yellow]export of {escape(export.run_id)} to {export.to} failed[/]: "
+                f"{escape(export.error or '')}; retry with `vlmhb export {export.to}`",
+                soft_wrap=True,
+            )
     if any(r.counts.get("failed") for r in result.runs):
         console.print("[yellow]some requests failed; run the same command again to retry only those[/]")
 

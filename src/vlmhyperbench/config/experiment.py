@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..aggregators import DEFAULT_AGGREGATORS
 from ..core import ExecutorSpec, GenerationParams, StatisticsSpec
+from ..export import ExportTarget
 
 __all__ = [
     "BenchmarkRef",
@@ -205,3 +206,8 @@ class ExperimentConfig(_Config):
     """``dev`` applies ``*.dev.yaml`` package overlays; the ``RUN_MODE`` variable when not set."""
     jobs: int = Field(default=1, ge=1, le=64)
     """Runs executed at the same time (each in its own environment)."""
+    export: list[ExportTarget] = Field(default_factory=list)
+    """Experiment trackers each completed run is exported to after its report:
+    ``[{to: mlflow, tracking_uri: sqlite:///mlflow.db}, {to: wandb, dir: wandb-runs}]``
+    (`vlmhyperbench.export.MlflowTarget`, `WandbTarget`); a failed export is reported and
+    leaves the run as it is."""

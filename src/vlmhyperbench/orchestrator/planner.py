@@ -39,6 +39,7 @@ from ..core import (
 from ..datasets import Dataset, apply_filters, dataset_loaders, load_dataset
 from ..envs import executors
 from ..envs.packages import PackageRegistry, run_mode_from_env
+from ..export import ExportTarget
 from ..metrics import Metric, build_metric
 from ..metrics import metrics as metric_registry
 from ..prompts import PromptManager, make_prompt_spec
@@ -69,6 +70,8 @@ class ExperimentPlan:
     output_dir: Path
     runs: list[PlannedRun]
     jobs: int = 1
+    export: list[ExportTarget] = field(default_factory=list)
+    """Trackers each completed run is exported to after its report."""
 
 
 def _slug(text: str) -> str:
@@ -402,4 +405,5 @@ def plan_experiment(loaded: LoadedExperiment, executor: str | None = None) -> Ex
         seen[planned.spec.run_id] = index
     if planner.problems:
         raise ConfigError(problems=planner.problems)
-    return ExperimentPlan(loaded.config.name, loaded.config.output_dir, runs, loaded.config.jobs)
+    cfg = loaded.config
+    return ExperimentPlan(cfg.name, cfg.output_dir, runs, cfg.jobs, list(cfg.export))

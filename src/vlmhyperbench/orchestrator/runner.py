@@ -37,6 +37,7 @@ from ..envs.stage_env import environment_info
 from ..stages import STAGES, StageContext, stage_named
 from ..stages.report import write_experiment_comparison
 from ._environment import git_commit, host_info, package_versions
+from ._export import ExportOutcome, export_completed
 from ._rebuild import planned_from_run_dir
 from ._record import record_stage_failure, stage_record
 from ._resume import prepare_run_dir
@@ -45,6 +46,7 @@ from .planner import ExperimentPlan, PlannedRun, plan_experiment
 __all__ = [
     "ALL_STAGES",
     "ExperimentResult",
+    "ExportOutcome",
     "RunOutcome",
     "execute_run",
     "planned_from_run_dir",
@@ -77,6 +79,8 @@ class ExperimentResult:
     name: str
     root: Path
     runs: list[RunOutcome]
+    exports: list[ExportOutcome] = field(default_factory=list)
+    """Each completed run's export to each of the experiment's trackers (``export:``)."""
 
     @property
     def ok(self) -> bool:
@@ -284,7 +288,11 @@ async def run_plan(
     done = [RunDir(o.run_dir) for o in finished if RunDir(o.run_dir).metrics_json.exists()]
     if done and "report" in stages:
         await anyio.to_thread.run_sync(lambda: write_experiment_comparison(root, done))
-    return ExperimentResult(plan.name, root, finished)
+    exports: list[ExportOutcome] = []
+    if plan.export and "report" in stages:
+        completed = [(o.run_id, o.run_dir) for o in finished if o.status == "completed"]
+        exports = await anyio.to_thread.run_sync(lambda: export_completed(completed, plan.export, emit))
+    return ExperimentResult(plan.name, root, finished, exports)
 
 
 async def run_experiment_async(
