@@ -6,6 +6,7 @@ import typer
 
 from ._help import HelpGroup
 from .benchmarks import benchmarks_app
+from .dashboard import dashboard
 from .evaluate import evaluate, report
 from .export import export_app
 from .perf import perf
@@ -33,6 +34,7 @@ app.command()(validate)
 app.command()(perf)
 app.command()(stage)
 app.command()(serve)
+app.command()(dashboard)
 app.add_typer(export_app, name="export")
 app.add_typer(benchmarks_app, name="benchmarks")
 app.add_typer(datasets_app, name="datasets")

@@ -32,6 +32,7 @@ __all__ = [
     "paired_csv",
     "paired_md",
     "paired_rows",
+    "paired_verdict",
 ]
 
 logger = logging.getLogger(__name__)
@@ -107,11 +108,13 @@ def _row(
         ci_high=ci[1],
         p_value=result.p_value,
         min_p_value=result.min_p_value,
-        verdict=_verdict(result, a.run_id, b.run_id, metric.higher_is_better, stats.paired_resamples),
+        verdict=paired_verdict(result, a.run_id, b.run_id, metric.higher_is_better, stats.paired_resamples),
     )
 
 
-def _verdict(result: PairedResult, run_a: str, run_b: str, higher_is_better: bool, resamples: int) -> str:
+def paired_verdict(
+    result: PairedResult, run_a: str, run_b: str, higher_is_better: bool, resamples: int
+) -> str:
     """Which run is better, or why the test cannot tell.
 
     With m differing pairs a sign-flip p-value is never below 2 / 2^m, so at m ≤ 5 no
