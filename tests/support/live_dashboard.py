@@ -24,7 +24,8 @@ class LiveDashboard:
 
     def __init__(self, runs_dir: Path, db: Path | str, **settings: Any) -> None:
         index = open_index(runs_dir, db if isinstance(db, str) else f"sqlite:///{db}")
-        self.app = create_app(DashboardSettings(runs_dir=runs_dir, refresh_interval_s=0.5, **settings), index)
+        settings = {"refresh_interval_s": 0.5, **settings}
+        self.app = create_app(DashboardSettings(runs_dir=runs_dir, **settings), index)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"

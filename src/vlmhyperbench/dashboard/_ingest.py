@@ -120,14 +120,16 @@ class _ScoredSample(BaseModel):
 
 
 def read_scored_samples(path: Path) -> dict[str, dict[str, Any]]:
-    """Each line of ``metrics/samples.jsonl`` as the `SampleRow` columns it sets.
+    """Each line of ``metrics/samples.jsonl`` as the `SampleRow` columns it sets (``ordinal``:
+    the record's 0-based position in the file).
 
     Raises:
         DatasetError: a line is not a valid record (named by line and key).
     """
     out: dict[str, dict[str, Any]] = {}
-    for _, rec in read_jsonl_models(path, _ScoredSample):
+    for ordinal, (_, rec) in enumerate(read_jsonl_models(path, _ScoredSample)):
         fields: dict[str, Any] = {
+            "ordinal": out.get(rec.sample_id, {}).get("ordinal", ordinal),  # as a dict keeps it
             "doc_class": rec.doc_class,
             "question_type": rec.question_type,
             "split": rec.split,
@@ -144,7 +146,8 @@ def read_scored_samples(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def read_by_id_scores(path: Path) -> dict[str, dict[str, float | None]]:
-    """Scores per sample from ``metrics_by_id.csv`` (runs without ``samples.jsonl``)."""
+    """Scores per sample from ``metrics_by_id.csv`` (runs without ``samples.jsonl``), in the
+    file's order."""
     out: dict[str, dict[str, float | None]] = {}
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):

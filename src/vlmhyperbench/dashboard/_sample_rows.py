@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..reports import distribution
 from . import _ingest
+from ._diff import count_confusions
 from .db import Run, SampleRow, SampleScore
 
 __all__ = [
@@ -46,7 +47,8 @@ def read_samples(path: Path) -> dict[str, dict[str, Any]]:
         return {}
     if path.suffix == ".jsonl":
         return _ingest.read_scored_samples(path)
-    return {sid: {"scores": s, "evaluated": True} for sid, s in _ingest.read_by_id_scores(path).items()}
+    by_id = _ingest.read_by_id_scores(path)
+    return {sid: {"scores": s, "evaluated": True, "ordinal": i} for i, (sid, s) in enumerate(by_id.items())}
 
 
 _SAMPLE_DEFAULTS: dict[str, Any] = {
@@ -68,6 +70,10 @@ _SAMPLE_DEFAULTS: dict[str, Any] = {
     "line_offset": 0,
     "scores": {},
     "evaluated": False,
+    "ordinal": None,
+    "conf_homoglyph": 0,
+    "conf_yo": 0,
+    "conf_mixed": 0,
 }
 
 
@@ -106,6 +112,7 @@ def write_samples(
             update(table).where(table.c.id == bindparam("_pk")).values({k: bindparam(f"v_{k}") for k in keys})
         )
         session.execute(stmt, rows)
+    _count_confusions(session, run, answer_rows.keys() | scored.keys())
     if sample_rows is None:
         return
     session.execute(delete(SampleScore).where(SampleScore.run_pk == run.id))
@@ -119,6 +126,28 @@ def write_samples(
     ]
     if scores:
         session.execute(insert(cast(Table, SampleScore.__table__)), scores)
+
+
+def _count_confusions(session: Session, run: Run, changed: set[str]) -> None:
+    """Set the confusion counts of the samples whose answer or references may have changed."""
+    if not changed:
+        return
+    table = cast(Table, SampleRow.__table__)
+    stmt = select(table.c.id, table.c.sample_id, table.c.answer, table.c.references).where(
+        table.c.run_pk == run.id
+    )
+    rows = []
+    for pk, sid, answer, references in session.execute(stmt):
+        if sid in changed:
+            counts = count_confusions(answer, references or [])
+            rows.append({"_pk": pk, "h": counts.homoglyph, "y": counts.yo, "m": counts.mixed_script})
+    if rows:
+        values: dict[str, Any] = {
+            "conf_homoglyph": bindparam("h"),
+            "conf_yo": bindparam("y"),
+            "conf_mixed": bindparam("m"),
+        }
+        session.execute(update(table).where(table.c.id == bindparam("_pk")).values(values), rows)
 
 
 def count_answers(session: Session, run: Run) -> None:

@@ -37,6 +37,9 @@ class SampleFilters(BaseModel):
     """Keep samples whose ``metric`` score is at most this (inclusive)."""
     error: str = ""
     """``yes``, ``no``, or an error kind (``timeout``, ``http``, ``invalid``...)."""
+    confusion: Literal["", "yes", "no", "homoglyph", "yo", "mixed"] = ""
+    """``yes``: answers with a Latin/Cyrillic look-alike, an ё/е swap or a mixed-script word;
+    ``no``: answers with none; or one kind."""
     q: str = ""
     """Text searched in the answer, the sample id and the error message; case-insensitive
     (for Latin letters only on SQLite, whose LIKE folds ASCII case only)."""
@@ -91,6 +94,14 @@ def _where(run: Run, f: SampleFilters) -> list[ColumnElement[bool]]:
         clauses.append(SampleRow.error_kind.is_(None))
     elif f.error:
         clauses.append(SampleRow.error_kind == f.error)
+    counts = {"homoglyph": SampleRow.conf_homoglyph, "yo": SampleRow.conf_yo, "mixed": SampleRow.conf_mixed}
+    if f.confusion in counts:
+        clauses.append(counts[f.confusion] > 0)
+    elif f.confusion == "yes":
+        clauses.append(or_(*(c > 0 for c in counts.values())))
+    elif f.confusion == "no":
+        clauses.append(SampleRow.answer.is_not(None))
+        clauses.extend(c == 0 for c in counts.values())
     if f.q:
         like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         clauses.append(

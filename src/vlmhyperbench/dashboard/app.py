@@ -26,6 +26,7 @@ try:
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
     from fastapi.staticfiles import StaticFiles
     from fastapi.templating import Jinja2Templates
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 except ImportError as exc:  # pragma: no cover - exercised without the extra only
     raise MissingDependency(
         f"vlmhb dashboard needs {exc.name}, which is not installed",
@@ -170,6 +171,11 @@ def create_app(settings: DashboardSettings, index: Index | None = None) -> FastA
     def plotly_js() -> FileResponse:
         return FileResponse(plotly_js_path(), media_type="text/javascript")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        # pages link static/favicon.svg; this answers browsers that ask anyway (a report page)
+        return FileResponse(_HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:
         return {"ok": state.error is None, "error": state.error, "indexed_at": state.at}
@@ -182,6 +188,20 @@ def create_app(settings: DashboardSettings, index: Index | None = None) -> FastA
         return HTMLResponse(
             templates.get_template("error.html").render(request=request, message=str(exc), status=status),
             status_code=status,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """A page (unknown run or sample, refused action) as HTML in the site's layout for a
+        browser; FastAPI's JSON ``{"detail": ...}`` for other clients."""
+        if "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return HTMLResponse(
+            templates.get_template("error.html").render(
+                request=request, message=str(exc.detail), status=exc.status_code
+            ),
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     for module in (routes_runs, routes_samples, routes_live):

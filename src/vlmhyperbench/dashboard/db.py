@@ -64,9 +64,10 @@ __all__ = [
     "SampleScore",
     "default_db_url",
     "open_index",
+    "runs_dir_key",
 ]
 
-INDEX_SCHEMA_VERSION = 1
+INDEX_SCHEMA_VERSION = 2
 """Bumped when a table changes; an index of another version is dropped and rebuilt."""
 
 
@@ -212,6 +213,15 @@ class SampleRow(Base):
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """Metric name → score (None where not applicable); empty before evaluation."""
     evaluated: Mapped[bool] = mapped_column(Boolean, default=False)
+    ordinal: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The record's 0-based position in metrics/samples.jsonl (None before evaluation): the
+    order the experiment's comparison report visits samples in."""
+    conf_homoglyph: Mapped[int] = mapped_column(Integer, default=0)
+    """Latin/Cyrillic look-alikes of the answer against its best reference (`_diff.count_confusions`)."""
+    conf_yo: Mapped[int] = mapped_column(Integer, default=0)
+    """ё/е swaps of the answer against its best reference."""
+    conf_mixed: Mapped[int] = mapped_column(Integer, default=0)
+    """Words of the answer mixing Cyrillic and Latin letters."""
 
 
 class SampleScore(Base):
@@ -225,10 +235,15 @@ class SampleScore(Base):
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+def runs_dir_key(runs_dir: Path) -> str:
+    """RUNS_DIR's name in the cache: the first 12 hex digits of the SHA-1 of its resolved path
+    (the index file and the queue's state folder are named by it)."""
+    return hashlib.sha1(str(runs_dir.resolve()).encode("utf-8")).hexdigest()[:12]
+
+
 def default_db_url(runs_dir: Path) -> str:
-    """The SQLite file of RUNS_DIR's index: ``$VLMHB_CACHE_DIR/dashboard/index-<sha1>[:12].sqlite``."""
-    digest = hashlib.sha1(str(runs_dir.resolve()).encode("utf-8")).hexdigest()[:12]
-    return f"sqlite:///{cache_dir('dashboard', f'index-{digest}.sqlite')}"
+    """The SQLite file of RUNS_DIR's index: ``$VLMHB_CACHE_DIR/dashboard/index-<runs_dir_key>.sqlite``."""
+    return f"sqlite:///{cache_dir('dashboard', f'index-{runs_dir_key(runs_dir)}.sqlite')}"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

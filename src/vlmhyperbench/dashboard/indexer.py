@@ -27,7 +27,7 @@ from . import _ingest
 from . import _sample_rows as _rows
 from .db import Experiment, Index, MetricRow, Run, SampleRow, SampleScore
 
-__all__ = ["RefreshResult", "clear", "read_answer_at", "rebuild", "refresh"]
+__all__ = ["RefreshResult", "clear", "experiment_dirs", "read_answer_at", "rebuild", "refresh"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ class RefreshResult:
     duration_s: float = 0.0
 
 
-def _experiment_dirs(runs_dir: Path) -> list[Path]:
+def experiment_dirs(runs_dir: Path) -> list[Path]:
+    """The experiment folders of ``runs_dir`` (folders holding run folders), in name order;
+    ``runs_dir`` itself first when it holds run folders (it is then an experiment folder)."""
     if not runs_dir.is_dir():
         return []
     dirs = [p for p in sorted(runs_dir.iterdir()) if p.is_dir() and not p.name.startswith(".")]
@@ -98,7 +100,7 @@ def clear(index: Index) -> None:
 def _refresh(index: Index, result: RefreshResult) -> None:
     seen_runs: set[int] = set()
     seen_experiments: set[int] = set()
-    for exp_dir in _experiment_dirs(index.runs_dir):
+    for exp_dir in experiment_dirs(index.runs_dir):
         name = exp_dir.name
         with Session(index.engine, expire_on_commit=False) as session:
             exp = session.scalar(select(Experiment).where(Experiment.name == name))

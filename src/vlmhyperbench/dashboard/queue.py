@@ -17,7 +17,6 @@ again.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -39,6 +38,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from .._paths import cache_dir
 from ..core import ConfigError, Problem, ProcessRef, RunDir, UserError, log_tail, process_ref
 from ..orchestrator.validate import validate_experiment
+from .db import runs_dir_key
 
 __all__ = ["CONFIG_SUFFIXES", "ExperimentQueue", "ItemStatus", "QueueBase", "QueueItem", "state_dir"]
 
@@ -82,9 +82,8 @@ class QueueItem(QueueBase):
 
 
 def state_dir(runs_dir: Path) -> Path:
-    """The dashboard's own files for ``runs_dir``: ``$VLMHB_CACHE_DIR/dashboard/state-<key>``."""
-    key = hashlib.sha1(str(runs_dir.resolve()).encode("utf-8")).hexdigest()[:12]
-    return cache_dir("dashboard", f"state-{key}")
+    """The dashboard's own files for ``runs_dir``: ``$VLMHB_CACHE_DIR/dashboard/state-<runs_dir_key>``."""
+    return cache_dir("dashboard", f"state-{runs_dir_key(runs_dir)}")
 
 
 def _clean_filename(filename: str) -> str:

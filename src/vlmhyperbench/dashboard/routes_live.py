@@ -29,7 +29,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from ..core import RunDir, UserError, log_tail
 from ._progress import ProgressTracker, RunProgress
 from .access import redact_text, require_writable
-from .indexer import _experiment_dirs as experiment_dirs  # TODO(#13): public in indexer
+from .indexer import experiment_dirs
 from .queue import ExperimentQueue, QueueItem
 
 __all__ = ["router"]

@@ -20,13 +20,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..core import RunDir, RunSpec, UserError, problems_from_validation_error
 from ._compare import DEFAULT_THRESHOLD, RunComparison, compare_scores
-from ._confusions import RunConfusions
-from ._diff import best_reference, count_confusions, diff_answer
+from ._confusions import ConfusionCounts, RunConfusions
+from ._diff import best_reference, diff_answer
 from ._sample_view import dataset_file, dataset_sample, page_views
 from ._samples_query import SampleFilters, facets, query_samples
 from .db import Index, MetricRow, Run, SampleRow, SampleScore
@@ -39,8 +39,6 @@ router = APIRouter()
 _LISTED = 200
 """Disagreeing samples listed on the comparison page."""
 _CACHE_SIZE = 64
-_CONFUSIONS: dict[tuple[int, float], RunConfusions] = {}
-"""Run totals by (run pk, indexed_at): recomputed only when the run's index changes."""
 _COMPARISONS: dict[tuple[object, ...], RunComparison] = {}
 """Comparisons by both runs' (pk, indexed_at), metric and threshold: the paired test on
 5,000 samples takes seconds (10,000 resamples), so it runs once per state of the runs."""
@@ -86,18 +84,20 @@ def _directions(session: Session, run: Run) -> dict[str, bool]:
 
 
 def run_confusions(session: Session, run: Run) -> RunConfusions:
-    """The confusions of every answer of ``run``, summed (cached until the run is re-indexed)."""
-    key = (run.id, run.indexed_at)
-    totals = _CONFUSIONS.get(key)
-    if totals is None:
-        rows = session.execute(
-            select(SampleRow.answer, SampleRow.references).where(
-                SampleRow.run_pk == run.id, SampleRow.answer.is_not(None)
-            )
-        )
-        totals = RunConfusions.of(count_confusions(a, refs or []) for a, refs in rows)
-        _remember(_CONFUSIONS, key, totals)
-    return totals
+    """The confusions of every answer of ``run``, summed by the database from the counts the
+    indexer stored per sample."""
+    columns = (SampleRow.conf_homoglyph, SampleRow.conf_yo, SampleRow.conf_mixed)
+    stmt = select(
+        func.count(),
+        *(func.coalesce(func.sum(c), 0) for c in columns),
+        *(func.coalesce(func.sum(case((c > 0, 1), else_=0)), 0) for c in columns),
+    ).where(SampleRow.run_pk == run.id, SampleRow.answer.is_not(None))
+    n, h, y, m, with_h, with_y, with_m = tuple(session.execute(stmt).one())
+    return RunConfusions(
+        int(n),
+        ConfusionCounts(int(h), int(y), int(m)),
+        ConfusionCounts(int(with_h), int(with_y), int(with_m)),
+    )
 
 
 def _filters(request: Request) -> tuple[SampleFilters, list[str]]:
@@ -122,7 +122,7 @@ def samples_page(request: Request, experiment: str, run_id: str) -> HTMLResponse
             refs = row.references or []
             best = best_reference(row.answer, refs) if row.answer is not None else (0 if refs else None)
             reference = refs[best] if best is not None else None
-            counts = count_confusions(row.answer, refs)
+            counts = ConfusionCounts(row.conf_homoglyph, row.conf_yo, row.conf_mixed)
             rows.append({"row": row, "score": score, "reference": reference, "confusions": counts})
         context = {
             "run": run,
@@ -201,8 +201,8 @@ def _scores(session: Session, run: Run, metric: str) -> dict[str, float | None]:
         select(SampleRow.sample_id, SampleScore.value)
         .join(SampleScore, SampleScore.sample_pk == SampleRow.id)
         .where(SampleRow.run_pk == run.id, SampleScore.metric == metric)
-        .order_by(SampleRow.id)
-    )
+        .order_by(SampleRow.ordinal.asc().nulls_last(), SampleRow.id)
+    )  # samples.jsonl's order: the comparison report's, so the bootstrap draws the same pairs
     return {sid: value for sid, value in session.execute(stmt)}
 
 

@@ -70,7 +70,9 @@ def test_experiments_page_lists_each_run_with_its_status_and_headline(client: Te
         assert f"<strong>{_general(runs, name)['anls']:.4f}</strong>" in row.group(1)
     b_row = re.search(r'<tr data-run="exp-b/r1"[^>]*>(.*?)</tr>', html, re.DOTALL)
     assert b_row is not None and re.search(
-        r'<td class="num">2 / 3</td>\s*<td class="num">1</td>', b_row.group(1)
+        r'<td class="num"><span data-live="answered">2</span> / 3</td>\s*'
+        r'<td class="num"><span data-live="failed">1</span></td>',
+        b_row.group(1),
     )
 
 
@@ -134,6 +136,51 @@ def test_run_page_shows_groups_stages_logs_and_reports(client: TestClient, runs:
 
 def test_unknown_run_is_404(client: TestClient) -> None:
     assert client.get("/runs/exp-a/nope").status_code == 404
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # what a browser sends
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/runs/exp-a/nope", "/runs/exp-a/r1/samples/nope", "/runs/exp-a/nope/samples", "/experiments/nope"],
+)
+def test_an_unknown_page_is_an_html_404_in_the_sites_layout(client: TestClient, url: str) -> None:
+    response = client.get(url, headers=HTML)
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert 'class="topbar"' in response.text and "<h1>Not found</h1>" in response.text
+    assert "nope" in response.text  # what was not found
+    other = client.get(url, headers={"Accept": "application/json"})
+    assert other.status_code == 404 and "nope" in other.json()["detail"]
+
+
+def test_pages_have_a_favicon(client: TestClient) -> None:
+    assert '<link rel="icon" href="/static/favicon.svg"' in _get(client, "/")
+    for url in ("/static/favicon.svg", "/favicon.ico"):
+        response = client.get(url)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_the_run_page_links_to_compare_with_this_run_as_a(client: TestClient) -> None:
+    html = _get(client, "/runs/exp-a/r1")
+    assert '<a href="/compare?a=exp-a/r1" id="compare-link">' in html
+    assert '<option value="exp-a/r1" selected>' in _get(client, "/compare?a=exp-a/r1")
+
+
+def test_experiments_and_run_pages_carry_the_live_markup(client: TestClient) -> None:
+    for url, region in (
+        ("/", "experiments-region"),
+        ("/experiments/exp-a", "experiments-region"),
+        ("/runs/exp-a/r1", "run-region"),
+    ):
+        html = _get(client, url)
+        assert '<script src="/static/live.js" defer></script>' in html, url
+        assert f'<div data-live-region id="{region}"' in html, url
+        assert re.search(r'data-run="exp-a/r1" data-indexed-status="completed"', html), url
+    assert 'data-live-runs="exp-a"' in _get(client, "/experiments/exp-a")
+    run_page = _get(client, "/runs/exp-a/r1")
+    assert 'data-run-page="exp-a/r1"' in run_page
+    assert '<progress data-live="progress" max="3" value="3">' in run_page
 
 
 def test_a_corrupt_run_folder_is_shown_with_its_error(runs: Path, tmp_path: Path) -> None:

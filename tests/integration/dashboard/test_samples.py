@@ -128,6 +128,47 @@ def test_a_bad_filter_value_is_explained(client: TestClient) -> None:
     assert "min" in response.text and "per_page" in response.text
 
 
+def test_filter_by_confusion(client: TestClient) -> None:
+    # B: ИBAHOB for ИВАНОВ (look-alikes, a mixed-script word); A: ПЕТР for ПЁТР (ё/е), i-2 failed
+    assert _ids(_get(client, "/runs/exp/b/samples?confusion=yes")) == ["p-1"]
+    assert _ids(_get(client, "/runs/exp/b/samples?confusion=homoglyph")) == ["p-1"]
+    assert _ids(_get(client, "/runs/exp/b/samples?confusion=mixed")) == ["p-1"]
+    assert _ids(_get(client, "/runs/exp/b/samples?confusion=yo")) == []
+    assert _ids(_get(client, f"{SAMPLES_A}?confusion=yes")) == ["p-2"]
+    assert _ids(_get(client, f"{SAMPLES_A}?confusion=yo")) == ["p-2"]
+    assert _ids(_get(client, f"{SAMPLES_A}?confusion=no")) == ["i-1", "i-3", "p-1", "p-3"]
+    assert 'option value="yes" selected>has a confusion' in _get(client, f"{SAMPLES_A}?confusion=yes")
+    assert client.get(f"{SAMPLES_A}?confusion=maybe").status_code == 400
+
+
+def test_the_index_keeps_each_samples_confusions_and_position(client: TestClient, runs_dir: Path) -> None:
+    from sqlalchemy import select
+
+    from vlmhyperbench.dashboard.db import Run, SampleRow
+
+    index = client.app.state.index  # type: ignore[attr-defined]
+    order = [
+        json.loads(line)["sample_id"]
+        for line in (runs_dir / "exp" / "b" / "metrics" / "samples.jsonl").open()
+    ]
+    with index.session() as session:
+        run = index.get_run(session, "exp", "b")
+        assert isinstance(run, Run)
+        rows = session.execute(
+            select(
+                SampleRow.sample_id,
+                SampleRow.ordinal,
+                SampleRow.conf_homoglyph,
+                SampleRow.conf_yo,
+                SampleRow.conf_mixed,
+            ).where(SampleRow.run_pk == run.id)
+        ).all()
+    by_id = {sid: (ordinal, h, y, m) for sid, ordinal, h, y, m in rows}
+    assert [sid for sid, _ in sorted(by_id.items(), key=lambda kv: kv[1][0])] == order
+    assert by_id["p-1"][1:] == (5, 0, 1)
+    assert all(v[1:] == (0, 0, 0) for sid, v in by_id.items() if sid != "p-1")
+
+
 def test_run_confusions_are_counted(client: TestClient) -> None:
     html = _get(client, "/runs/exp/b/samples")
     # ИBAHOB for ИВАНОВ: В, А, Н, О, В as Latin B, A, H, O, B; one mixed-script word

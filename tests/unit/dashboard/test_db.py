@@ -11,7 +11,15 @@ from fastapi.testclient import TestClient
 from tests.support.run_folders import make_run_folder
 from vlmhyperbench.dashboard import IndexUnavailable, open_index
 from vlmhyperbench.dashboard.app import DashboardSettings, create_app
-from vlmhyperbench.dashboard.db import INDEX_SCHEMA_VERSION, Meta, Run, default_db_url
+from vlmhyperbench.dashboard.db import (
+    INDEX_SCHEMA_VERSION,
+    Meta,
+    Run,
+    SampleRow,
+    default_db_url,
+    runs_dir_key,
+)
+from vlmhyperbench.dashboard.queue import state_dir
 
 
 def test_default_index_is_in_the_cache_named_by_the_runs_dir(
@@ -26,6 +34,37 @@ def test_default_index_is_in_the_cache_named_by_the_runs_dir(
     index = open_index(runs)
     assert index.url == f"sqlite:///{expected}" and expected.is_file()
     assert list(runs.iterdir()) == []
+
+
+def test_the_index_file_and_the_queue_state_share_one_runs_dir_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VLMHB_CACHE_DIR", str(tmp_path / "cache"))
+    runs = tmp_path / "runs"
+    key = runs_dir_key(runs)
+    assert key == hashlib.sha1(str(runs.resolve()).encode()).hexdigest()[:12]
+    assert default_db_url(runs).endswith(f"/index-{key}.sqlite")
+    assert state_dir(runs).name == f"state-{key}"
+    monkeypatch.setattr("vlmhyperbench.dashboard.queue.runs_dir_key", lambda _: "patched")
+    assert state_dir(runs).name == "state-patched"  # the one definition is used
+
+
+def test_an_index_made_before_the_samples_columns_is_dropped_and_rebuilt(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    make_run_folder(runs / "exp", "r1", n=4)
+    url = f"sqlite:///{tmp_path / 'i.sqlite'}"
+    index = open_index(runs, url)
+    index.refresh()
+    with index.engine.begin() as conn:  # the samples table of schema version 1
+        for column in ("ordinal", "conf_homoglyph", "conf_yo", "conf_mixed"):
+            conn.exec_driver_sql(f"ALTER TABLE samples DROP COLUMN {column}")
+        conn.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    index.close()
+    index = open_index(runs, url)
+    assert index.refresh().runs_seen == 1
+    with index.session() as s:
+        rows = s.query(SampleRow).all()  # every column read: a v1 table would fail here
+    assert len(rows) == 4 and sorted(r.ordinal for r in rows if r.ordinal is not None) == [0, 1, 2, 3]
 
 
 def test_an_index_file_inside_runs_dir_is_refused(tmp_path: Path) -> None:

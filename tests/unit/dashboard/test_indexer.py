@@ -196,3 +196,32 @@ def test_removed_and_replaced_runs(runs: Path, db_url: str) -> None:
 def test_runs_dir_may_be_an_experiment_folder(runs: Path, db_url: str) -> None:
     index = open_index(runs / "exp", db_url)
     assert index.refresh().runs_seen == 2
+
+
+def test_a_new_answer_updates_the_samples_confusion_counts(runs: Path, db_url: str) -> None:
+    index = open_index(runs, db_url)
+    index.refresh()
+    counts = (SampleRow.conf_homoglyph, SampleRow.conf_yo, SampleRow.conf_mixed)
+
+    def of(sample_id: str) -> tuple[int, ...]:
+        run = _run(index, "r2")
+        with index.session() as s:
+            row = s.execute(
+                select(*counts).where(SampleRow.run_pk == run.id, SampleRow.sample_id == sample_id)
+            ).one()
+        return tuple(row)
+
+    before = of("s-00001")  # reference ПЁТР
+    record = AnswerRecord(sample_id="s-00001", answer="ПЕТP", model="m", backend="openai")  # Latin P
+    with RunDir(runs / "exp" / "r2").answers.open("a", encoding="utf-8") as fh:
+        fh.write(record.model_dump_json() + "\n")
+    index.refresh()
+    # Р→P: one look-alike; Ё→Е: one ё/е swap; ПЕТP mixes scripts: one mixed-script word
+    assert before == (0, 0, 0) and of("s-00001") == (1, 1, 1)
+
+
+def test_experiment_dirs_is_public() -> None:
+    from vlmhyperbench.dashboard import indexer, routes_live
+
+    assert "experiment_dirs" in indexer.__all__
+    assert routes_live.experiment_dirs is indexer.experiment_dirs

@@ -8,6 +8,11 @@
 //     are fetched again, so its results appear without a reload.
 //   <el data-live-region id="...">: a part of the page fetched again (same id) when a run
 //     appears or changes status, or a queue item does (the "queue" event).
+//   <el data-run="..." data-indexed-status="STATUS">: the status the page was rendered with (from
+//     the index, which lags the folders by up to its refresh interval): while a finished run still
+//     shows another status, the regions are fetched again every second (at most a minute).
+//   <el data-live-runs="EXPERIMENT or empty">: the page lists that experiment's runs (every run when
+//     empty): while a running run is missing from it, the regions are fetched again likewise.
 (function () {
   "use strict";
   var watched = document.querySelector("[data-run], [data-run-page], [data-live-region]");
@@ -15,6 +20,8 @@
   var statuses = {};
   var latest = {};
   var pending = null;
+  var retries = 0;
+  var MAX_RETRIES = 60;
 
   function duration(s) {
     if (s === null || s === undefined) return "";
@@ -74,6 +81,18 @@
       });
     });
   }
+  function isStale(p) {
+    // whether the page shows an older state of this run than its folder does
+    var shown = document.querySelector('[data-indexed-status][data-run="' + CSS.escape(p.key) + '"]');
+    if (shown) return p.finished && shown.getAttribute("data-indexed-status") !== p.status;
+    var list = document.querySelector("[data-live-runs]");
+    if (!list || p.finished) return false;
+    var only = list.getAttribute("data-live-runs");
+    return !only || p.key.indexOf(only + "/") === 0;
+  }
+  function anyStale() {
+    return Object.keys(latest).some(function (key) { return isStale(latest[key]); });
+  }
   function refetch() {
     if (pending) return;
     pending = setTimeout(function () {
@@ -88,6 +107,12 @@
             if (fresh) old.replaceWith(document.importNode(fresh, true));
           });
           document.dispatchEvent(new CustomEvent("vlmhb:refreshed"));
+          if (anyStale() && retries < MAX_RETRIES) {
+            retries += 1; // the index has not caught up with the folders yet: ask again
+            setTimeout(refetch, 1000);
+          } else {
+            retries = 0;
+          }
         })
         .catch(function () {});
     }, 300);
@@ -102,8 +127,8 @@
     if (before === undefined) {
       // first sight: a run unknown to the page that is going now has just started
       var known = document.querySelector('[data-run="' + CSS.escape(p.key) + '"]');
-      if (!known && !p.finished && document.querySelector("[data-live-region]")) refetch();
-    } else if (before !== p.status) {
+      if ((!known && !p.finished && document.querySelector("[data-live-region]")) || isStale(p)) refetch();
+    } else if (before !== p.status || (isStale(p) && !retries)) {
       refetch();
     }
   });
