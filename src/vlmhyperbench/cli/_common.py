@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import typer
@@ -26,16 +27,48 @@ from rich.table import Table
 from rich.text import Text
 from typing_extensions import Self
 
-from ..core import UserError
+from ..core import MissingDependency, UserError
 from ..core.events import Event
 from ._help import help_text
 
-__all__ = ["EventProgress", "console", "err_console", "friendly_errors", "name_table", "setup_logging"]
+__all__ = [
+    "EventProgress",
+    "console",
+    "err_console",
+    "friendly_errors",
+    "name_table",
+    "require_extra",
+    "setup_logging",
+]
 
 console = Console()
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def require_extra(command: str, modules: Mapping[str, str], extra: str) -> None:
+    """Check, before anything loads, that a command's extra is installed.
+
+    Args:
+        command: What needs it (``vlmhb serve``).
+        modules: Importable module → the distribution that provides it.
+        extra: The extra that installs them all (``serve``).
+
+    Raises:
+        MissingDependency: the missing distributions, with the command that installs them.
+    """
+    missing = []
+    for module, dist in modules.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(dist)
+    if missing:
+        raise MissingDependency(
+            f"{command} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
+            hint=f"pip install 'vlmhyperbench[{extra}]'",
+        )
 
 
 def friendly_errors(func: F) -> F:

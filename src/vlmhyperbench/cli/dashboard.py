@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from pathlib import Path
 from typing import Annotated
 
 from typer import Argument, Option
 
-from ..core import ConfigError, MissingDependency, SourceLocation
-from ._common import err_console, friendly_errors, setup_logging
+from ..core import ConfigError, SourceLocation
+from ._common import err_console, friendly_errors, require_extra, setup_logging
 
 __all__ = ["dashboard", "require_dashboard_extra"]
 
@@ -32,18 +31,7 @@ def require_dashboard_extra(db_url: str | None) -> None:
     modules = dict(DASHBOARD_MODULES)
     if db_url and db_url.startswith("postgresql+psycopg"):
         modules["psycopg"] = "psycopg[binary]"
-    missing = []
-    for module, dist in modules.items():
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(dist)
-    if missing:
-        raise MissingDependency(
-            f"vlmhb dashboard needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-            "not installed",
-            hint="pip install 'vlmhyperbench[dashboard]'",
-        )
+    require_extra("vlmhb dashboard", modules, "dashboard")
 
 
 def _check_runs_dir(runs_dir: Path) -> None:

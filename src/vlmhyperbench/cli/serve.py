@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 from enum import Enum
@@ -15,8 +14,8 @@ from typer import Option
 
 from ..backends import ModelBackend
 from ..config import CatalogueEntry, load_catalogue
-from ..core import ConfigError, MissingDependency, SourceLocation, UserError, problems_from_validation_error
-from ._common import err_console, friendly_errors, setup_logging
+from ..core import ConfigError, SourceLocation, UserError, problems_from_validation_error
+from ._common import err_console, friendly_errors, require_extra, setup_logging
 
 __all__ = ["serve"]
 
@@ -42,17 +41,7 @@ def require_serve_extra() -> None:
     Raises:
         MissingDependency: one of its packages is missing, named with the command that installs it.
     """
-    missing = []
-    for module, dist in SERVE_MODULES.items():
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(dist)
-    if missing:
-        raise MissingDependency(
-            f"vlmhb serve needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
-            hint="pip install 'vlmhyperbench[serve]'",
-        )
+    require_extra("vlmhb serve", SERVE_MODULES, "serve")
 
 
 def _options(text: str | None) -> dict[str, Any]:

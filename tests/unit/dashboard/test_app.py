@@ -126,14 +126,7 @@ def test_cli_rebuild_forgets_what_was_indexed(runs: Path, tmp_path: Path) -> Non
 def test_a_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     from vlmhyperbench.cli import dashboard as cli
 
-    real = cli.importlib.import_module
-
-    def fake(name: str) -> object:
-        if name == "sqlalchemy":
-            raise ImportError(name)
-        return real(name)
-
-    monkeypatch.setattr(cli.importlib, "import_module", fake)
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)  # as if not installed
     with pytest.raises(MissingDependency) as err:
         cli.require_dashboard_extra(None)
     assert "sqlalchemy" in str(err.value) and "pip install 'vlmhyperbench[dashboard]'" in str(err.value)
