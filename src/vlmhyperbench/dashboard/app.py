@@ -3,7 +3,7 @@
 `create_app` opens the index of RUNS_DIR, keeps it following the folders in a background
 thread (runs in progress show up as their answers arrive), and mounts the routers of each
 area: `routes_runs` (experiments, leaderboard, run page), `routes_samples` (sample browser,
-comparison) and `routes_live` (live progress, queue).
+comparison), `routes_live` (live progress, queue) and `routes_perf` (perf results).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
         hint="pip install 'vlmhyperbench[dashboard]'",
     ) from None
 
-from . import routes_live, routes_runs, routes_samples
+from . import routes_live, routes_perf, routes_runs, routes_samples
 from .access import install_access
 from .db import Index, IndexUnavailable, open_index
 from .indexer import RefreshResult
@@ -204,6 +204,6 @@ def create_app(settings: DashboardSettings, index: Index | None = None) -> FastA
             headers=exc.headers,
         )
 
-    for module in (routes_runs, routes_samples, routes_live):
+    for module in (routes_runs, routes_samples, routes_live, routes_perf):
         app.include_router(module.router)
     return app

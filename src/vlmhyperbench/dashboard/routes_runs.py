@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from ..core import Manifest, RunDir, UserError
 from ..core._io import log_tail
 from ._leaderboard import TaskBoard, leaderboard, pareto_front
+from ._perf import attached_perf
+from ._robustness import comparison_figures, run_figures
 from .access import redact_text
 from .db import Experiment, Index, MetricRow, Run, SampleRow
 
@@ -133,9 +135,16 @@ def leaderboard_page(
     """Per task: runs × overall metrics with CIs, speed beside them, a Pareto view."""
     with _index(request).session() as session:
         board = leaderboard(session, experiment or None)
+        robustness = {t.task: comparison_figures(session, t) for t in board.tasks}
     figures = {t.task: _pareto_figure(t, metric) for t in board.tasks}
     return _render(
-        request, "leaderboard.html", board=board, figures=figures, experiment=experiment, metric=metric
+        request,
+        "leaderboard.html",
+        board=board,
+        figures=figures,
+        robustness=robustness,
+        experiment=experiment,
+        metric=metric,
     )
 
 
@@ -235,12 +244,14 @@ def run_page(request: Request, experiment: str, run_id: str) -> HTMLResponse:
         "run.html",
         run=run,
         tables=_metric_tables(rows),
+        robustness=run_figures(rows),
         error_kinds=error_kinds,
         manifest=manifest,
         manifest_error=manifest_error,
         environments=_environments(manifest),
         logs=_logs(run_dir),
         reports=reports,
+        perf_folder=attached_perf(run_dir.root, index.runs_dir),
         backend_options=backend_options,
     )
 

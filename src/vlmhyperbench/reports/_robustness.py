@@ -11,7 +11,7 @@ comparison draws one line per model on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -23,10 +23,12 @@ from .html import environment, figure_html
 from .markdown import md_cell, md_table
 
 __all__ = [
+    "ordered_splits",
     "robustness_comparison_html",
     "robustness_comparison_md",
     "robustness_html",
     "robustness_md",
+    "split_name",
     "split_order",
 ]
 
@@ -37,16 +39,27 @@ _NOTE = (
 
 
 def _name(row: AggregateRow) -> str:
-    return row.group.get("split", "") or "(none)"
+    return split_name(row.group)
 
 
 def _arrow(metric: MetricInfo) -> str:
     return "↑" if metric.higher_is_better else "↓"
 
 
+def split_name(group: Mapping[str, str]) -> str:
+    """A ``by_split`` group's split, ``(none)`` for samples without one."""
+    return group.get("split", "") or "(none)"
+
+
+def ordered_splits(groups: Iterable[Mapping[str, str]]) -> list[str]:
+    """The splits of ``by_split`` groups in first-seen order: given each run's groups as its
+    ``metrics.json`` lists them (the dataset's order), the order of the robustness curve."""
+    return list(dict.fromkeys(split_name(group) for group in groups))
+
+
 def split_order(reports: Sequence[RunReport]) -> list[str]:
     """The splits of ``reports`` in first-seen order (each run lists them as its dataset does)."""
-    return list(dict.fromkeys(_name(row) for report in reports for row in report.by_split))
+    return ordered_splits(row.group for report in reports for row in report.by_split)
 
 
 def _has_curve(report: RunReport) -> bool:
