@@ -1,5 +1,6 @@
 """In headless Chromium: queue a config from the page, watch its progress advance live, see the
-item turn completed without a reload; cancel a run from its page."""
+item turn completed without a reload; cancel a run from its page. Each test runs with the index
+(and queue) in SQLite and in PostgreSQL (``db_url``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.factories import TINY_SAMPLES, make_jsonl_dataset, write_experiment
+from tests.support.dashboard_db import db_url  # noqa: F401 - the fixture
 from tests.support.live_dashboard import LiveDashboard
 from tests.support.openai_server import ScriptedOpenAIServer
 from vlmhyperbench.core import RunDir
@@ -34,14 +36,16 @@ def browser_page() -> Iterator[Any]:
 
 
 @pytest.fixture
-def started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveDashboard, str]]:
+def started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> Iterator[tuple[LiveDashboard, str]]:
     monkeypatch.setenv("VLMHB_CACHE_DIR", str(tmp_path / "cache"))
     dataset = make_jsonl_dataset(tmp_path / "data", samples=SAMPLES)
     with ScriptedOpenAIServer() as server:
         server.answers = {sid: answer for sid, _, _, _, answer, _ in SAMPLES}
         server.first_token_delay = 0.6
         config = write_experiment(tmp_path / "e.yaml", dataset, base_url=server.url, concurrency=1)
-        dashboard = LiveDashboard(tmp_path / "runs", tmp_path / "index.sqlite")
+        dashboard = LiveDashboard(tmp_path / "runs", db_url)
         try:
             yield dashboard, config.read_text()
         finally:

@@ -1,6 +1,7 @@
 """In headless Chromium: a run started from the command line (`vlmhb run`) shows up on the open
 experiments page while it starts, its progress advances there and on its run page, and both pages
-turn into its results when it ends, without a reload; no page logs a console error."""
+turn into its results when it ends, without a reload; no page logs a console error. Each test
+runs with the index in SQLite and in PostgreSQL (``db_url``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.factories import TINY_SAMPLES, make_jsonl_dataset, write_experiment
+from tests.support.dashboard_db import db_url  # noqa: F401 - the fixture
 from tests.support.live_dashboard import LiveDashboard
 from tests.support.openai_server import ScriptedOpenAIServer
 
@@ -38,7 +40,9 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveDashboard, Path]]:
+def setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> Iterator[tuple[LiveDashboard, Path]]:
     monkeypatch.setenv("VLMHB_CACHE_DIR", str(tmp_path / "cache"))
     dataset = make_jsonl_dataset(tmp_path / "data", samples=SAMPLES)
     with ScriptedOpenAIServer() as server:
@@ -47,7 +51,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Liv
         config = write_experiment(tmp_path / "e.yaml", dataset, base_url=server.url, concurrency=1)
         (tmp_path / "runs").mkdir()
         # the CLI's default refresh interval: the index lags the folders by up to 2 s
-        dashboard = LiveDashboard(tmp_path / "runs", tmp_path / "index.sqlite", refresh_interval_s=2.0)
+        dashboard = LiveDashboard(tmp_path / "runs", db_url, refresh_interval_s=2.0)
         try:
             yield dashboard, config
         finally:

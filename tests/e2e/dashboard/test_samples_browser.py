@@ -1,5 +1,8 @@
 """In headless Chromium: filter the sample browser, open a failing sample and see its diff with
-the look-alikes marked, zoom its page image, compare two runs and follow a disagreement."""
+the look-alikes marked, zoom its page image, compare two runs and follow a disagreement.
+
+Each test runs with the index in SQLite and in PostgreSQL (``db_url``); the run folders are made
+once for the module (the dashboard never writes to them)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.dashboard_db import db_url  # noqa: F401 - the fixture
 from tests.support.live_dashboard import LiveDashboard
 from tests.support.sample_runs import make_sample_runs
 
@@ -18,10 +22,17 @@ CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
 
 
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_sample_runs(tmp_path_factory.mktemp("sample-runs"))
+
+
 @pytest.fixture
-def dashboard(tmp_path: Path) -> Iterator[LiveDashboard]:
-    runs = make_sample_runs(tmp_path)
-    live = LiveDashboard(runs, tmp_path / "index.sqlite")
+def dashboard(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> Iterator[LiveDashboard]:
+    monkeypatch.setenv("VLMHB_CACHE_DIR", str(tmp_path / "cache"))
+    live = LiveDashboard(runs, db_url)
     live.app.state.index.refresh()
     try:
         yield live
