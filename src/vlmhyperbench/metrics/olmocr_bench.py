@@ -158,7 +158,9 @@ def olmocr_overall(
     are left out; no tests at all gives 0.0 and (0.0, 0.0).
     """
     if n_bootstrap < 1 or not 0 < confidence < 1:
-        raise ValueError(f"n_bootstrap must be >= 1 and confidence in (0, 1), got {n_bootstrap} and {confidence}")
+        raise ValueError(
+            f"n_bootstrap must be >= 1 and confidence in (0, 1), got {n_bootstrap} and {confidence}"
+        )
     files = {
         name: [1.0 if ratio > 0.5 else 0.0 for ratio in ratios] for name, ratios in per_test.items() if ratios
     }

@@ -167,4 +167,6 @@ def benchmark_html(reports: Sequence[RunReport]) -> Markup:
     tables = benchmark_tables(reports)
     if not tables:
         return Markup("")
-    return Markup(environment().from_string(_HTML).render(tables=tables, fmt=fmt_benchmark_value, fmt_num=fmt_num))
+    return Markup(
+        environment().from_string(_HTML).render(tables=tables, fmt=fmt_benchmark_value, fmt_num=fmt_num)
+    )

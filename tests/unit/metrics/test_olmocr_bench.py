@@ -290,6 +290,8 @@ def test_a_missing_answer_fails_every_test_as_the_official_runner() -> None:
 
 
 @pytest.mark.parametrize(("n_bootstrap", "confidence"), [(0, 0.95), (10, 1.0), (10, 0.0)])
-def test_overall_refuses_an_empty_bootstrap_or_a_degenerate_level(n_bootstrap: int, confidence: float) -> None:
+def test_overall_refuses_an_empty_bootstrap_or_a_degenerate_level(
+    n_bootstrap: int, confidence: float
+) -> None:
     with pytest.raises(ValueError, match="n_bootstrap"):
         olmocr_overall({"a": [1.0, 0.0]}, n_bootstrap=n_bootstrap, confidence=confidence)
