@@ -224,3 +224,29 @@ def test_prompts_are_rendered_before_the_backend_starts(tmp_path: Path) -> None:
     spec = _spec(prompts=PromptSpec(user="{{ questoin }}"))
     with pytest.raises(ConfigError, match="'questoin' is undefined"):
         build_requests(spec, data.samples)
+
+
+def test_an_interruption_wrapped_in_a_task_group_is_recorded_as_interrupted() -> None:
+    """A stage stopped by SIGTERM (its parent gone) may see the KeyboardInterrupt inside an
+    anyio task group, wrapped in an exception group: that is still an interruption."""
+    from builtins import BaseExceptionGroup, ExceptionGroup  # Python 3.11+
+
+    import anyio
+
+    from vlmhyperbench.core import ConfigError
+    from vlmhyperbench.orchestrator._record import _outcome
+
+    async def check() -> None:  # the stage records its outcome inside its event loop
+        cancelled = anyio.get_cancelled_exc_class()
+        interrupted = ("interrupted", "interrupted")
+        assert _outcome(BaseExceptionGroup("tg", [KeyboardInterrupt()])) == interrupted
+        assert _outcome(BaseExceptionGroup("tg", [KeyboardInterrupt(), cancelled()])) == interrupted
+        assert _outcome(
+            BaseExceptionGroup("outer", [BaseExceptionGroup("inner", [KeyboardInterrupt()])])
+        ) == (interrupted)
+        status, error = _outcome(BaseExceptionGroup("tg", [KeyboardInterrupt(), ConfigError("bad key")]))
+        assert status == "failed" and "bad key" in error
+        status, error = _outcome(ExceptionGroup("tg", [ValueError("boom"), OSError("disk")]))
+        assert status == "failed" and error.startswith("ExceptionGroup")
+
+    anyio.run(check)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,11 @@ import anyio
 from ..core import Manifest, RunDir, StageInfo, UserError, log_tail
 from ..core.contracts import RunStatus
 from ..core.events import Event, EventSink
+
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover (anyio brings the backport on 3.10)
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = ["record_stage_failure", "stage_record"]
 
@@ -44,7 +50,18 @@ class _OnlyThisStage(logging.Filter):
 
 
 def _outcome(exc: BaseException) -> tuple[RunStatus, str]:
-    """(status, error) of a stage that raised ``exc``."""
+    """(status, error) of a stage that raised ``exc``.
+
+    An interruption that reached the stage inside a task group arrives wrapped in a
+    `BaseExceptionGroup` (which task it hit is a matter of timing): a group of nothing but
+    interruptions is an interruption, and a group of one exception is that exception.
+    """
+    if isinstance(exc, BaseExceptionGroup):
+        _, rest = exc.split((KeyboardInterrupt, anyio.get_cancelled_exc_class()))
+        if rest is None:
+            return "interrupted", "interrupted"
+        if len(rest.exceptions) == 1:
+            return _outcome(rest.exceptions[0])
     if isinstance(exc, UserError):
         return "failed", exc.render()
     if isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
