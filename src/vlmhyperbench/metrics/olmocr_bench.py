@@ -45,6 +45,7 @@ __all__ = [
     "OlmocrBench",
     "OlmocrOverall",
     "olmocr_overall",
+    "olmocr_pass_rates",
     "parse_test",
     "run_tests",
 ]
@@ -132,6 +133,18 @@ class OlmocrOverall:
     """Each file's pass rate (tests passed on more than half of their repeats / tests)."""
 
 
+def _majority(per_test: Mapping[str, Sequence[float]]) -> dict[str, list[float]]:
+    """Each file's tests as 1/0: passed on more than half of the repeats (the official rule)."""
+    return {name: [1.0 if r > 0.5 else 0.0 for r in ratios] for name, ratios in per_test.items() if ratios}
+
+
+def olmocr_pass_rates(per_test: Mapping[str, Sequence[float]]) -> tuple[float, dict[str, float]]:
+    """The official overall and each file's pass rate, without the interval (see `olmocr_overall`)."""
+    files = _majority(per_test)
+    per_file = {name: sum(scores) / len(scores) for name, scores in files.items()}
+    return (sum(per_file.values()) / len(per_file) if per_file else 0.0), per_file
+
+
 def olmocr_overall(
     per_test: Mapping[str, Sequence[float]],
     *,
@@ -161,13 +174,10 @@ def olmocr_overall(
         raise ValueError(
             f"n_bootstrap must be >= 1 and confidence in (0, 1), got {n_bootstrap} and {confidence}"
         )
-    files = {
-        name: [1.0 if ratio > 0.5 else 0.0 for ratio in ratios] for name, ratios in per_test.items() if ratios
-    }
+    files = _majority(per_test)
     if not files:
         return OlmocrOverall(0.0, (0.0, 0.0), {})
-    per_file = {name: sum(scores) / len(scores) for name, scores in files.items()}
-    value = sum(per_file.values()) / len(per_file)
+    value, per_file = olmocr_pass_rates(per_test)
     rng = np.random.RandomState(seed)
     groups = [np.array(scores) for scores in files.values()]
     means = [
