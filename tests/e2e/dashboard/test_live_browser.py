@@ -79,7 +79,8 @@ def test_progress_advances_live_and_the_item_completes_without_a_reload(
     assert 2 <= seen[0] < len(SAMPLES) and seen[1] == len(SAMPLES), seen
     assert "answers/s" in page.inner_text('[data-run="exp/r1"] [data-live="summary"]')
     page.wait_for_function(
-        "document.getElementById('item-status').textContent.trim() === 'completed'", timeout=90_000
+        "(document.getElementById('item-status')?.textContent ?? '').trim() === 'completed'",
+        timeout=90_000,  # absent while live.js swaps the region
     )
     assert page.evaluate("window.loadedOnce === true"), "the page was reloaded"
     assert page.eval_on_selector(bar, "el => el.value") == len(SAMPLES)
@@ -97,7 +98,9 @@ def test_cancel_from_the_page_stops_the_run_and_keeps_its_answers(
         f"document.querySelector('{bar}') && document.querySelector('{bar}').value >= 1", timeout=60_000
     )
     page.click("button[data-action=cancel]")
-    page.wait_for_function("document.getElementById('item-status').textContent.trim() === 'cancelled'")
+    page.wait_for_function(
+        "(document.getElementById('item-status')?.textContent ?? '').trim() === 'cancelled'"
+    )  # absent while live.js swaps the region
     run_dir = RunDir(dashboard.app.state.index.runs_dir / "exp" / "r1")
     assert 1 <= len(run_dir.read_answers()) < len(SAMPLES)
     assert run_dir.read_manifest().status == "interrupted"
