@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..aggregators import DEFAULT_AGGREGATORS
-from ..core import ExecutorSpec, GenerationParams, StatisticsSpec
+from ..core import ExecutorSpec, GenerationParams, ResourceSpec, StatisticsSpec
 from ..export import ExportTarget
 
 __all__ = [
@@ -135,6 +135,8 @@ class RunConfig(_Config):
     seed: int = 0
     executor: ExecutorSpec | None = None
     """Where this run's stages execute; overrides the model's and the experiment's."""
+    resources: ResourceSpec | None = None
+    """What this run's inference needs (GPUs, GPU memory); overrides the model's and the experiment's."""
     requirements: list[str] = Field(default_factory=list)
     """Extra pip requirements installed in the inference environment (besides the model's)."""
     packages: list[str] = Field(default_factory=list)
@@ -182,6 +184,8 @@ class CatalogueEntry(_Config):
     """Package-registry names installed in the model's environment at start."""
     executor: ExecutorSpec | None = None
     """Where this model's runs execute, unless the run says otherwise."""
+    resources: ResourceSpec | None = None
+    """What this model's inference needs (GPUs, GPU memory), unless the run says otherwise."""
     trust_remote_code: bool = False
     description: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -200,6 +204,8 @@ class ExperimentConfig(_Config):
     runs: list[RunConfig] = Field(min_length=1)
     executor: ExecutorSpec | None = None
     """Default executor of every run (``local`` when not set)."""
+    resources: ResourceSpec | None = None
+    """Default resources of every run's inference (none: no GPUs)."""
     package_dirs: list[Path] = Field(default_factory=list)
     """Package registry folders (``<name>.yaml`` each); ``packages/`` beside the config is always read."""
     run_mode: Literal["prod", "dev"] | None = None

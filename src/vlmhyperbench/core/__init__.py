@@ -53,6 +53,7 @@ from .errors import (
     problems_from_validation_error,
 )
 from .registry import Registry, RegistryEntry, did_you_mean
+from .resources import ResourceSpec
 from .sample import Sample
 from .sse import ChatChunk, MalformedEvent, SSEParser, parse_chunk
 from .timing import RequestTiming, inter_token_latencies, request_timing
@@ -94,6 +95,7 @@ __all__ = [
     "Registry",
     "RegistryEntry",
     "RequestTiming",
+    "ResourceSpec",
     "RunDir",
     "RunSpec",
     "SSEParser",

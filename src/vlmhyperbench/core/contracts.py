@@ -24,6 +24,7 @@ from ._io import JsonlAppender, read_json_model, read_jsonl_models, write_json_m
 from ._process import ProcessRef
 from .answer import AnswerRecord
 from .environment import EnvironmentInfo, EnvironmentSpec
+from .resources import ResourceSpec
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -164,6 +165,8 @@ class RunSpec(_Spec):
     """Where the stages run and what they install at start."""
     benchmark: BenchmarkSpec | None = None
     """The public benchmark preset the run evaluates, if any."""
+    resources: ResourceSpec = Field(default_factory=ResourceSpec)
+    """What the run's inference stage needs (GPUs, memory); see `ResourceSpec`."""
 
 
 class StageInfo(BaseModel):

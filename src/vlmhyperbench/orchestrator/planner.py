@@ -28,6 +28,7 @@ from ..core import (
     PluginRef,
     Problem,
     PromptSpec,
+    ResourceSpec,
     RunSpec,
     Sample,
     SourceLocation,
@@ -169,6 +170,14 @@ class _Planner:
             ) from None
         label = entry.name if entry else backend.model_label()
         return backend, label, PluginRef(name=backend.name, options=backend.model_dump(mode="json"))
+
+    def resources(self, run: RunConfig, entry: CatalogueEntry | None) -> ResourceSpec:
+        """Experiment → model → run ``resources:``, the more specific winning field by field."""
+        merged: dict[str, Any] = {}
+        for level in (self.loaded.config.resources, entry.resources if entry else None, run.resources):
+            if level is not None:
+                merged.update(level.model_dump(exclude_unset=True))
+        return ResourceSpec.model_validate(merged)
 
     def executor(self, i: int, run: RunConfig, entry: CatalogueEntry | None) -> ExecutorSpec:
         """Experiment → model → run settings, the more specific winning field by field."""
@@ -344,6 +353,7 @@ class _Planner:
             prototype_csv=run.prototype_csv,
             environment=environment,
             benchmark=benchmark,
+            resources=self.resources(run, entry),
         )
         registry = {
             f"task:{task.name}": f"{task.origin}@{task.version}",

@@ -260,3 +260,31 @@ def test_the_docs_show_the_prototype_tables_the_code_reads() -> None:
     assert ";".join(CSV_COLUMNS) in configuration
     documented = dict(re.findall(r"`([^`]+)` → `([a-z]+)`", configuration))
     assert {k: v for k, v in documented.items() if k in FRAMEWORKS} == FRAMEWORKS
+
+
+def test_resources_merge_experiment_model_run_field_by_field(tmp_path: Path) -> None:
+    make_prototype_dataset(tmp_path / "data")
+    config = """
+    name: exp
+    resources: {cpus: 2, memory_gb: 8}
+    models:
+      - {name: big, backend: openai, options: {base_url: "http://127.0.0.1:9/v1", model: m},
+         resources: {gpus: 2, gpu_memory_gb: 80}}
+    runs:
+      - {name: r1, task: vqa, dataset: data, model: big, resources: {gpu_memory_gb: 40}}
+      - {name: r2, task: vqa, dataset: data, model: big}
+      - {name: r3, task: vqa, dataset: data,
+         model: {backend: openai, options: {base_url: "http://127.0.0.1:9/v1", model: m}}}
+    """
+    plan = plan_experiment(load_experiment(write(tmp_path / "e.yaml", config)))
+    got = {r.spec.run_id: r.spec.resources for r in plan.runs}
+    assert (got["r1"].gpus, got["r1"].gpu_memory_gb, got["r1"].cpus, got["r1"].memory_gb) == (2, 40, 2, 8)
+    assert (got["r2"].gpus, got["r2"].gpu_memory_gb) == (2, 80)
+    assert (got["r3"].gpus, got["r3"].gpu_memory_gb, got["r3"].cpus) == (0, None, 2)
+
+
+def test_a_resources_typo_is_located(tmp_path: Path) -> None:
+    make_prototype_dataset(tmp_path / "data")
+    config = YAML_OK.replace("    task: vqa\n", "    task: vqa\n    resources: {gpu: 1}\n")
+    text = errors_of(write(tmp_path / "e.yaml", config))
+    assert "resources" in text and "gpu" in text
