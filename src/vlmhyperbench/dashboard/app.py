@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
         hint="pip install 'vlmhyperbench[dashboard]'",
     ) from None
 
+from ..reports.html import plotly_package_js
 from . import routes_live, routes_perf, routes_runs, routes_samples
 from .access import install_access
 from .db import Index, IndexUnavailable, open_index
@@ -119,8 +119,8 @@ def fmt_when(timestamp: float | None) -> str:
 
 
 def plotly_js_path() -> Path:
-    """The plotly.js bundle of the installed plotly package: the one file the reports use."""
-    return Path(str(resources.files("plotly").joinpath("package_data").joinpath("plotly.min.js")))
+    """The plotly.js bundle of the installed plotly package: the one file the reports link."""
+    return plotly_package_js()
 
 
 def create_app(settings: DashboardSettings, index: Index | None = None) -> FastAPI:

@@ -4,7 +4,8 @@ One row per run with its general metric values and latency; rows are grouped by 
 (metrics of different tasks are not comparable) and, within a task, sorted by the first
 metric, best first. The best value of each metric column within a task is marked. Each
 task also gets its metrics per document class, and the HTML one chart per metric (its
-own axis and direction: ANLS ↑ and CER ↓ never share one) plus one for speed.
+own axis and direction: ANLS ↑ and CER ↓ never share one), one for speed and one of the
+headline metric against latency (`_comparison_charts`).
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from markupsafe import Markup
 from pydantic import BaseModel
 
 from ..core import MetricInfo, RunDir, UserError, atomic_write_text
 from ._benchmark import benchmark_html, benchmark_md
 from ._build import build_run_report
+from ._comparison_charts import arrow, task_charts
 from ._model import RunReport
 from ._page_attributes import page_attributes_comparison_html, page_attributes_comparison_md
 from ._robustness import robustness_comparison_html, robustness_comparison_md
 from ._stats import fmt_num, fmt_with_ci
-from .html import environment, figure_html, plotly_js_file
+from .html import environment, plotly_js_file
 from .markdown import md_cell, md_table
 from .paired import PAIRED_HEADER, PAIRED_NOTE, PairedRow, paired_cells, paired_csv, paired_md, paired_rows
 
@@ -229,7 +230,7 @@ class _TaskTable:
 
     def by_doc_class_header(self) -> list[str]:
         """Header of `by_doc_class_body`."""
-        return ["doc_class", "run", "n", *(f"{m.name} {_arrow(m)}" for m in self.metrics)]
+        return ["doc_class", "run", "n", *(f"{m.name} {arrow(m)}" for m in self.metrics)]
 
     def is_best(self, column: _Column, row: ComparisonRow) -> bool:
         """Whether ``row`` holds the best value of a metric ``column`` in this table."""
@@ -240,10 +241,6 @@ class _TaskTable:
             return False
         best = max(known) if column.metric.higher_is_better else min(known)
         return column.get(row) == best
-
-
-def _arrow(metric: MetricInfo) -> str:
-    return "↑" if metric.higher_is_better else "↓"
 
 
 def _notes(reports: Sequence[RunReport]) -> list[str]:
@@ -352,55 +349,6 @@ def _render_csv(reports: Sequence[RunReport], tables: list[_TaskTable]) -> str:
     return buf.getvalue()
 
 
-def _metric_chart(table: _TaskTable, metric: MetricInfo) -> Markup:
-    """One metric, on its own axis: each run's mean over all samples and per document class."""
-    import plotly.graph_objects as go
-
-    groups = ["all", *table.doc_classes]
-    fig = go.Figure()
-    for row in table.rows:
-        classes = row.by_doc_class
-        values = [row.values.get(metric.name)] + [
-            classes[c].values.get(metric.name) if c in classes else None for c in table.doc_classes
-        ]
-        fig.add_bar(x=groups, y=values, name=row.run_id)
-    better = "higher" if metric.higher_is_better else "lower"
-    fig.update_layout(
-        title=f"{metric.name} {_arrow(metric)} ({better} is better)",
-        barmode="group",
-        yaxis_title=metric.name,
-        xaxis_title="document class",
-    )
-    return figure_html(fig)
-
-
-def _speed_chart(table: _TaskTable) -> Markup | None:
-    """Latency p50 and p95 per run (↓), apart from the metrics; None without timings."""
-    if all(r.latency_p50_s is None for r in table.rows):
-        return None
-    import plotly.graph_objects as go
-
-    runs = [r.run_id for r in table.rows]
-    fig = go.Figure()
-    fig.add_bar(x=runs, y=[r.latency_p50_s for r in table.rows], name="p50")
-    fig.add_bar(x=runs, y=[r.latency_p95_s for r in table.rows], name="p95")
-    fig.update_layout(
-        title="Latency per request ↓ (lower is better; cached answers left out)",
-        barmode="group",
-        yaxis_title="seconds",
-    )
-    return figure_html(fig)
-
-
-def _task_charts(table: _TaskTable) -> list[Markup]:
-    """One chart per metric, then speed: quantities of different direction never share an axis."""
-    if not table.rows:
-        return []
-    charts = [_metric_chart(table, m) for m in table.metrics]
-    speed = _speed_chart(table)
-    return charts if speed is None else [*charts, speed]
-
-
 def _render_html(
     experiment: str,
     tables: list[_TaskTable],
@@ -414,7 +362,7 @@ def _render_html(
         .render(
             experiment=experiment,
             tables=tables,
-            charts=[_task_charts(t) for t in tables],
+            charts=[task_charts(t) for t in tables],
             plotly_src=plotly_src,
             fmt_num=fmt_num,
             pairs=pairs or [],

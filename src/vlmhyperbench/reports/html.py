@@ -1,8 +1,10 @@
 """``report.html``: one page that works offline, from its folder, with no CDN.
 
-Plotly draws the charts. Its 4.8 MB JavaScript bundle is written once per folder, as
+Plotly draws the charts. Its 4.8 MB JavaScript bundle is put once per folder, as
 ``plotly-<version>.min.js`` next to the page (`plotly_js_file`), and the page loads it
-with a relative ``<script src>``; each figure is a ``<div>`` plus a small script.
+with a relative ``<script src>``; each figure is a ``<div>`` plus a small script. That file
+is a hard link to the installed plotly package's bundle, so every report shares one copy on
+disk while each folder still holds the whole file (a folder copied elsewhere still opens).
 Thumbnails are JPEG data URIs. Jinja2 autoescapes every value, so model answers
 (untrusted) cannot inject markup.
 """
@@ -13,8 +15,10 @@ import base64
 import functools
 import io
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +40,7 @@ __all__ = [
     "figure_html",
     "make_thumbnail",
     "plotly_js_file",
+    "plotly_package_js",
 ]
 
 logger = logging.getLogger(__name__)
@@ -83,18 +88,54 @@ def _plotly_bundle() -> tuple[str, str, int]:
     return f"plotly-{get_plotlyjs_version()}.min.js", text, len(text.encode("utf-8"))
 
 
+def plotly_package_js() -> Path:
+    """The plotly.js bundle file of the installed plotly package (what `plotly_js_file` links)."""
+    return Path(str(resources.files("plotly").joinpath("package_data").joinpath("plotly.min.js")))
+
+
+_WRITTEN: dict[int, Path] = {}
+"""A bundle this process had to copy, by file system (``st_dev``): the next folders there link
+to it rather than copy again."""
+
+
 def plotly_js_file(folder: Path) -> str:
-    """Write the plotly.js bundle into ``folder`` unless it is there; return its file name.
+    """Put the plotly.js bundle into ``folder`` unless it is there; return its file name.
 
     A page in ``folder`` loads it with ``<script src="NAME">``: it works offline, from
     disk, as long as the folder travels whole. The name carries the plotly.js version,
     so a page never loads a bundle older or newer than the figures it was written for.
+    The file is a hard link to the installed plotly package's bundle (`plotly_package_js`):
+    one copy on disk for every report. Where no link can be made (another file system, a
+    package file the user may not link), it is copied once and later folders on that file
+    system link to that copy.
     """
     name, text, size = _plotly_bundle()
     path = Path(folder) / name
-    if not (path.is_file() and path.stat().st_size == size):
-        atomic_write_text(path, text)
+    if path.is_file() and path.stat().st_size == size:
+        return name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    device = path.parent.stat().st_dev
+    for source in (plotly_package_js(), _WRITTEN.get(device)):
+        if source is not None and _link(source, path, size):
+            return name
+    atomic_write_text(path, text)
+    _WRITTEN[device] = path
     return name
+
+
+def _link(source: Path, path: Path, size: int) -> bool:
+    """Hard-link ``source`` (when it has the bundle's size) to ``path``, replacing it atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
+    try:
+        if source.stat().st_size != size:
+            return False
+        tmp.unlink(missing_ok=True)
+        os.link(source, tmp)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def figure_html(fig: Figure) -> Markup:

@@ -532,6 +532,7 @@ def test_comparison_charts_keep_higher_and_lower_is_better_metrics_apart(tmp_pat
         "anls ↑ (higher is better)",
         "cer ↓ (lower is better)",
         "Latency per request ↓ (lower is better; cached answers left out)",
+        "anls ↑ against latency p50 ↓ (up and left is better)",
     ]
     for traces, _ in figures:
         assert {t["name"] for t in traces} <= {"run-low", "run-high", "p50", "p95"}  # no metric mix
