@@ -15,7 +15,10 @@ import uvicorn
 from vlmhyperbench.dashboard.app import DashboardSettings, create_app
 from vlmhyperbench.dashboard.db import open_index
 
-__all__ = ["LiveDashboard", "wait_for"]
+__all__ = ["CHROMIUM", "LiveDashboard", "wait_for"]
+
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium, which the browser tests drive (never a browser Playwright downloads)."""
 
 
 class LiveDashboard:

@@ -3,11 +3,17 @@
 The prototype's own setup is read three ways: its run matrix CSV (the checkout's
 ``VLMHyperBench_config.json`` is found by walking up from it), that JSON file (its
 ``user_config`` matrix is run), or the checkout folder itself.
+
+A config's relative paths (datasets, prompt files, catalogues, package folders) start from
+the config file's folder, or from ``base_dir`` / ``$VLMHB_CONFIG_BASE_DIR`` when given: the
+dashboard's queue keeps uploaded configs in its own state folder and runs them as if they were
+in the folder the dashboard was started in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -23,7 +29,11 @@ from ._yaml import Locator, load_yaml_with_locations
 from .experiment import ExperimentConfig
 from .run_matrix import load_run_matrix, matrix_locator
 
-__all__ = ["LoadedExperiment", "load_experiment"]
+__all__ = ["BASE_DIR_ENV", "LoadedExperiment", "load_experiment"]
+
+BASE_DIR_ENV = "VLMHB_CONFIG_BASE_DIR"
+"""Environment variable: the folder a config's relative paths start from, instead of the config
+file's folder (set by the dashboard's queue for the ``vlmhb run`` it starts)."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +68,21 @@ def _checkout_matrix(config_file: Path, catalogues: list[Path] | None) -> Loaded
     return _prototype_matrix(dirs.user_config, dirs, catalogues)
 
 
-def load_experiment(path: Path | str, *, catalogues: list[Path] | None = None) -> LoadedExperiment:
+def load_experiment(
+    path: Path | str, *, catalogues: list[Path] | None = None, base_dir: Path | None = None
+) -> LoadedExperiment:
     """Read and validate an experiment file; every problem is reported with its place.
 
     ``path`` is a YAML/JSON experiment, a run-matrix CSV, the prototype's
-    ``VLMHyperBench_config.json``, or a prototype checkout folder.
+    ``VLMHyperBench_config.json``, or a prototype checkout folder. Its relative paths start
+    from ``base_dir``, else ``$VLMHB_CONFIG_BASE_DIR``, else the config file's folder.
     """
-    path = Path(path)
+    loaded = _load(Path(path), catalogues)
+    base = base_dir or os.environ.get(BASE_DIR_ENV)
+    return replace(loaded, base_dir=Path(base).resolve()) if base else loaded
+
+
+def _load(path: Path, catalogues: list[Path] | None) -> LoadedExperiment:
     if path.is_dir() and (path / CONFIG_IN_CHECKOUT).is_file():
         return _checkout_matrix(path / CONFIG_IN_CHECKOUT, catalogues)
     if not path.is_file():

@@ -9,7 +9,9 @@ The paired test is the reports' one (`vlmhyperbench.reports.paired`): the mean o
 per-sample differences A − B over every sample both runs scored (thresholds play no part),
 its bootstrap interval, the sign-flip permutation p-value and the same verdict, with the
 generator seeded from run A's statistics exactly as ``comparison.md`` seeds its "(all)"
-row, so the dashboard and the report give the same numbers.
+row, so the dashboard and the report give the same numbers. The outcomes (`compare_scores`)
+and the test (`paired_comparison`, 10,000 resamples: most of a second on 5,000 samples) are
+computed apart, so the comparison page shows its table without waiting for the test.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from ..aggregators.bootstrap import PairedResult, paired_test, seeded_rng
 from ..core import StatisticsSpec
 from ..reports.paired import paired_verdict
 
-__all__ = ["DEFAULT_THRESHOLD", "Outcome", "RunComparison", "SamplePair", "compare_scores", "is_right"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Outcome",
+    "PairedComparison",
+    "RunComparison",
+    "SamplePair",
+    "compare_scores",
+    "is_right",
+    "paired_comparison",
+]
 
 DEFAULT_THRESHOLD = 0.5
 """Used when the page names no threshold."""
@@ -61,13 +72,19 @@ class RunComparison:
     """Samples scored in A but not in B."""
     only_b: int
     """Samples scored in B but not in A."""
+    disagreements: list[SamplePair] = field(default_factory=list)
+    """A right and B wrong, then the reverse; the largest score gaps first."""
+
+
+@dataclass(frozen=True, slots=True)
+class PairedComparison:
+    """The paired test of runs A and B on one metric."""
+
     paired: PairedResult
     confidence: float
     """The level of ``paired.ci`` (run A's ``statistics.confidence``)."""
     verdict: str
     """``<run> better``, ``no significant difference`` or why no test can tell."""
-    disagreements: list[SamplePair] = field(default_factory=list)
-    """A right and B wrong, then the reverse; the largest score gaps first."""
 
 
 def _outcome(right_a: bool, right_b: bool) -> Outcome:
@@ -86,7 +103,6 @@ def compare_scores(
     run_b: str,
     metric: str,
     higher_is_better: bool,
-    statistics: StatisticsSpec,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> RunComparison:
     """Compare two runs' per-sample scores of ``metric`` (sample id → score, None: unscored).
@@ -94,15 +110,13 @@ def compare_scores(
     Args:
         scores_a: Run A's scores.
         scores_b: Run B's scores.
-        run_a: Run A's id (seeds the test, names the verdict).
+        run_a: Run A's id.
         run_b: Run B's id.
-        metric: The metric's name (seeds the test).
+        metric: The metric's name.
         higher_is_better: The metric's direction.
-        statistics: Run A's statistics settings (resamples, confidence, seed).
         threshold: The score at which a sample counts as right.
     """
-    valid_a = {k: v for k, v in scores_a.items() if v is not None}
-    valid_b = {k: v for k, v in scores_b.items() if v is not None}
+    valid_a, valid_b = _valid(scores_a), _valid(scores_b)
     pairs = [
         SamplePair(
             sid,
@@ -118,14 +132,6 @@ def compare_scores(
     counts: dict[Outcome, int] = {"both_right": 0, "a_only": 0, "b_only": 0, "both_wrong": 0}
     for p in pairs:
         counts[p.outcome] += 1
-    rng = seeded_rng(statistics.seed, "paired", run_a, run_b, metric, "")
-    result = paired_test(
-        [p.score_a for p in pairs],
-        [p.score_b for p in pairs],
-        resamples=statistics.paired_resamples,
-        confidence=statistics.confidence,
-        rng=rng,
-    )
     disagree = [p for p in pairs if p.outcome in ("a_only", "b_only")]
     disagree.sort(key=lambda p: (p.outcome != "a_only", -abs(p.score_a - p.score_b), p.sample_id))
     return RunComparison(
@@ -137,8 +143,46 @@ def compare_scores(
         counts=counts,
         only_a=len(valid_a.keys() - valid_b.keys()),
         only_b=len(valid_b.keys() - valid_a.keys()),
+        disagreements=disagree,
+    )
+
+
+def paired_comparison(
+    scores_a: Mapping[str, float | None],
+    scores_b: Mapping[str, float | None],
+    *,
+    run_a: str,
+    run_b: str,
+    metric: str,
+    higher_is_better: bool,
+    statistics: StatisticsSpec,
+) -> PairedComparison:
+    """The paired test of ``metric`` over every sample both runs scored, in run A's order.
+
+    Args:
+        scores_a: Run A's scores (sample id → score, None: unscored), in samples.jsonl's order.
+        scores_b: Run B's scores.
+        run_a: Run A's id (seeds the test, names the verdict).
+        run_b: Run B's id.
+        metric: The metric's name (seeds the test).
+        higher_is_better: The metric's direction.
+        statistics: Run A's statistics settings (resamples, confidence, seed).
+    """
+    valid_b = _valid(scores_b)
+    pairs = [(a, valid_b[sid]) for sid, a in _valid(scores_a).items() if sid in valid_b]
+    result = paired_test(
+        [a for a, _ in pairs],
+        [b for _, b in pairs],
+        resamples=statistics.paired_resamples,
+        confidence=statistics.confidence,
+        rng=seeded_rng(statistics.seed, "paired", run_a, run_b, metric, ""),
+    )
+    return PairedComparison(
         paired=result,
         confidence=statistics.confidence,
         verdict=paired_verdict(result, run_a, run_b, higher_is_better, statistics.paired_resamples),
-        disagreements=disagree,
     )
+
+
+def _valid(scores: Mapping[str, float | None]) -> dict[str, float]:
+    return {k: v for k, v in scores.items() if v is not None}

@@ -10,13 +10,13 @@ poll. Nothing is written anywhere.
 
 The figures are read here rather than from the dashboard's index because they must be fresh
 within a second and cost nothing when the index lags; the index is for the run's results.
+Both give a run's speed by one definition, `answers_per_s`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..core import AnswerRecord, RunDir, UserError, experiment_runs
 
-__all__ = ["ProgressTracker", "RunProgress", "Telemetry"]
+__all__ = ["ProgressTracker", "RunProgress", "Telemetry", "answers_per_s"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,9 @@ class RunProgress(BaseModel):
     failed: int = 0
     """Samples whose latest request failed (requested again when the run is resumed)."""
     rate_per_s: float | None = None
-    """Answers per second over the latest answers (their own finish times)."""
+    """The run's speed so far (`answers_per_s`), as the run page's and leaderboard's answers/s."""
     eta_s: float | None = None
-    """Seconds left at that rate; None when the run is not inferring or no rate is known."""
+    """Seconds left at that speed; None when the run is not inferring or no speed is known."""
     telemetry: Telemetry | None = None
     error: str | None = None
     """Why the folder could not be read (a corrupt manifest or spec)."""
@@ -107,10 +107,30 @@ class _AnswersTail:
     offset: int = 0
     ok: dict[str, bool] = field(default_factory=dict)
     """Sample id → whether it has an answer (a success wins over earlier failures)."""
-    ends: deque[float] = field(default_factory=lambda: deque(maxlen=200))
-    """Finish times of the latest answers."""
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Sample id → (request sent, answer received) of its answer, for the answered samples
+    whose answer was not served from a cache (the ones `answers_per_s` counts)."""
     telemetry: Telemetry | None = None
     bad_lines: int = 0
+
+
+def answers_per_s(spans: Iterable[tuple[float, float]]) -> float | None:
+    """A run's speed: answers per second from the first request sent to the last answer received.
+
+    Args:
+        spans: (sent, received) Unix times of each answered sample's answer, answers served
+            from a cache and failed requests left out.
+
+    Returns:
+        The number of spans over that wall time; None without two distinct instants. Every
+        time in between counts, requests in flight or not (a resumed run's pause too).
+    """
+    starts, ends = [], []
+    for start, end in spans:
+        starts.append(start)
+        ends.append(end)
+    wall = max(ends) - min(starts) if ends else 0.0
+    return len(ends) / wall if wall > 0 else None
 
 
 def _finish_time(record: AnswerRecord) -> float | None:
@@ -130,14 +150,9 @@ def _telemetry(record: AnswerRecord) -> Telemetry | None:
 
 
 class ProgressTracker:
-    """Reads runs' live figures; keeps each ``answers.jsonl``'s read position between calls.
+    """Reads runs' live figures; keeps each ``answers.jsonl``'s read position between calls."""
 
-    Args:
-        window: How many of the latest answers the rate is measured over.
-    """
-
-    def __init__(self, window: int = 50) -> None:
-        self.window = max(2, window)
+    def __init__(self) -> None:
         self._tails: dict[Path, _AnswersTail] = {}
         self._last: dict[Path, tuple[tuple[tuple[int, int], ...], RunProgress]] = {}
         self._lock = threading.Lock()
@@ -172,7 +187,7 @@ class ProgressTracker:
         answered = sum(tail.ok.values())
         failed = len(tail.ok) - answered
         total = spec.dataset.n_samples
-        rate = self._rate(tail)
+        rate = answers_per_s(tail.spans.values())
         inferring = status == "running" and stage == "infer"
         left = max(0, total - answered - failed)
         return RunProgress(
@@ -187,12 +202,6 @@ class ProgressTracker:
             eta_s=left / rate if inferring and rate else (0.0 if inferring and not left else None),
             telemetry=tail.telemetry,
         )
-
-    def _rate(self, tail: _AnswersTail) -> float | None:
-        ends = sorted(tail.ends)[-self.window :]
-        if len(ends) < 2 or ends[-1] <= ends[0]:
-            return None
-        return (len(ends) - 1) / (ends[-1] - ends[0])
 
     def _tail(self, run_dir: RunDir) -> _AnswersTail:
         path = run_dir.answers
@@ -225,9 +234,10 @@ class ProgressTracker:
             tail.bad_lines += 1
             return
         tail.ok[record.sample_id] = tail.ok.get(record.sample_id, False) or record.ok
-        end = _finish_time(record)
-        if end is not None:
-            tail.ends.append(end)
+        if record.ok and record.timings is not None and record.extra.get("cached") is not True:
+            tail.spans[record.sample_id] = (record.timings.started_at, _finish_time(record) or 0.0)
+        elif record.ok:  # a later answer without timings, or from a cache, replaces a timed one
+            tail.spans.pop(record.sample_id, None)
         telemetry = _telemetry(record)
         if telemetry is not None and (
             tail.telemetry is None or (telemetry.at or 0) >= (tail.telemetry.at or 0)

@@ -140,7 +140,8 @@ class Run(Base):
     output_tokens_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     """Mean decode speed of the uncached answers that report one."""
     samples_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)
-    """Answers per second of the infer stage's wall time."""
+    """The run's speed (`_progress.answers_per_s`): uncached answers per second from the first
+    request sent to the last answer received; the live figures use the same."""
     n_cached: Mapped[int] = mapped_column(Integer, default=0)
     """Answers left out of the speed figures (``extra.cached``)."""
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

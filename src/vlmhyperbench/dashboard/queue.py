@@ -3,24 +3,19 @@
 An item is a config saved under the dashboard's state folder
 (``$VLMHB_CACHE_DIR/dashboard/state-<RUNS_DIR key>/queue/<n>/``, never inside RUNS_DIR), checked
 with `vlmhyperbench.orchestrator.validate.validate_experiment` (what ``vlmhb validate`` runs),
-and a row of ``queue_items``. A worker thread starts queued items as ``vlmhb run <config>
---output-dir RUNS_DIR`` in a process group of their own, output to ``run.log`` next to the
-config, so its runs appear in RUNS_DIR like any other. Cancelling sends SIGTERM to the group
-(``vlmhb run`` then records its runs as interrupted; what was answered stays and a later run
-resumes), then SIGKILL after a grace period.
-
-The table has its own metadata (`QueueBase`), on the index's database: the index may be
-dropped and rebuilt from RUNS_DIR at any time, the queue may not. When the dashboard starts,
-an item left ``running`` whose process is gone is marked ``interrupted`` and can be queued
-again.
+and a row of ``queue_items`` (`_queue_items`: on the index's database, but not dropped with the
+index). A worker thread starts queued items as ``vlmhb run <config> --output-dir RUNS_DIR``
+(`_queue_process`), so their runs appear in RUNS_DIR like any other. A config's relative paths
+(``dataset:``, prompt files...) start from the folder the dashboard was started in, as for
+``vlmhb run`` of a config saved there. Cancelling stops the run's process group (its runs are
+recorded as interrupted; what was answered stays and a later run resumes). When the dashboard
+starts, an item left ``running`` whose process is gone is marked ``interrupted``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -28,72 +23,38 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import JSON, Float, Integer, String, Text, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from .._paths import cache_dir
+from ..config import load_experiment
 from ..core import ConfigError, Problem, ProcessRef, RunDir, UserError, log_tail, process_ref
 from ..orchestrator.validate import validate_experiment
+from ._queue_items import (
+    ACTIVE,
+    CONFIG_SUFFIXES,
+    ItemStatus,
+    QueueBase,
+    QueueItem,
+    clean_filename,
+    queue_unavailable,
+    renamed,
+)
+from ._queue_process import start_run, stop_group
 from .db import runs_dir_key
 
 __all__ = ["CONFIG_SUFFIXES", "ExperimentQueue", "ItemStatus", "QueueBase", "QueueItem", "state_dir"]
 
 logger = logging.getLogger(__name__)
 
-ItemStatus = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
-ACTIVE: tuple[ItemStatus, ...] = ("queued", "running")
-CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
-"""What ``vlmhb run`` reads from a single file: an experiment, or a prototype run-matrix CSV."""
-
-
-class QueueBase(DeclarativeBase):
-    """Declarative base of the queue's table (apart from the index's: see the module doc)."""
-
-
-class QueueItem(QueueBase):
-    """A config submitted to the queue and what became of it."""
-
-    __tablename__ = "queue_items"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[float] = mapped_column(Float)
-    filename: Mapped[str] = mapped_column(String(255))
-    """The name it was uploaded as (``pasted.yaml`` for pasted text)."""
-    config_path: Mapped[str] = mapped_column(Text, default="")
-    experiment: Mapped[str] = mapped_column(String(255), default="")
-    runs: Mapped[list[str]] = mapped_column(JSON, default=list)
-    """The run ids the config plans (links to their run pages)."""
-    status: Mapped[str] = mapped_column(String(32), default="queued", index=True)
-    process: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    """The `ProcessRef` of ``vlmhb run`` while it runs (it leads its own process group)."""
-    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    returncode: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    message: Mapped[str] = mapped_column(Text, default="")
-    """Why it ended as it did (the log's last line for a failure)."""
-
-    @property
-    def log_path(self) -> Path:
-        """``run.log``: what ``vlmhb run`` printed."""
-        return Path(self.config_path).parent / "run.log"
-
 
 def state_dir(runs_dir: Path) -> Path:
     """The dashboard's own files for ``runs_dir``: ``$VLMHB_CACHE_DIR/dashboard/state-<runs_dir_key>``."""
     return cache_dir("dashboard", f"state-{runs_dir_key(runs_dir)}")
-
-
-def _clean_filename(filename: str) -> str:
-    name = Path(filename.replace("\\", "/")).name.strip() or "pasted.yaml"
-    if Path(name).suffix.lower() not in CONFIG_SUFFIXES:
-        raise ConfigError(
-            f"{name}: not a config file vlmhb run reads",
-            hint="upload a .yaml, .yml or .json experiment, or a prototype run-matrix .csv",
-        )
-    return name
 
 
 class ExperimentQueue:
@@ -107,6 +68,8 @@ class ExperimentQueue:
         grace_s: How long a cancelled run may take to stop before it is killed.
         command: The ``vlmhb`` command (default: this Python's ``-m vlmhyperbench``).
         unavailable: The error to raise for a database failure (the index's message).
+        config_dir: Where configs' relative paths start from (default: the working directory
+            now, i.e. the folder the dashboard was started in).
     """
 
     def __init__(
@@ -119,13 +82,15 @@ class ExperimentQueue:
         grace_s: float = 10.0,
         command: Sequence[str] | None = None,
         unavailable: Callable[[BaseException], UserError] | None = None,
+        config_dir: Path | None = None,
     ) -> None:
         self.runs_dir = runs_dir.resolve()
+        self.config_dir = (config_dir or Path.cwd()).resolve()
         self.root = (root or state_dir(runs_dir)) / "queue"
         self.parallel = max(1, parallel)
         self.grace_s = grace_s
         self.command = list(command or [sys.executable, "-m", "vlmhyperbench"])
-        self._unavailable = unavailable or _unavailable
+        self._unavailable = unavailable or queue_unavailable
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         try:
             QueueBase.metadata.create_all(engine)
@@ -162,18 +127,18 @@ class ExperimentQueue:
             UserError: the config is invalid; every problem is named as ``vlmhb validate``
                 names it (with the uploaded file's name), and nothing is queued.
         """
-        name = _clean_filename(filename)
+        name = clean_filename(filename)
         folder = self.root / f"upload-{time.time_ns()}"
         folder.mkdir(parents=True)
         path = folder / name
         path.write_text(text, encoding="utf-8")
         try:
-            report = validate_experiment(path)
+            report = validate_experiment(load_experiment(path, base_dir=self.config_dir))
             if not report.ok:
                 raise ConfigError(problems=[Problem(None, m) for m in report.messages()])
         except UserError as exc:
             shutil.rmtree(folder, ignore_errors=True)
-            raise ConfigError(problems=[_renamed(p, path, name) for p in exc.problems]) from None
+            raise ConfigError(problems=[renamed(p, path, name) for p in exc.problems]) from None
         with self._lock, self._session() as session:
             item = QueueItem(
                 created_at=time.time(),
@@ -273,19 +238,7 @@ class ExperimentQueue:
             self._thread = None
 
     def _start(self, item: QueueItem) -> None:
-        config = Path(item.config_path)
-        argv = [*self.command, "run", str(config), "--output-dir", str(self.runs_dir)]
-        with item.log_path.open("ab") as log:
-            log.write(f"$ vlmhb run {config.name} --output-dir {self.runs_dir}\n".encode())
-            log.flush()
-            child = subprocess.Popen(
-                argv,
-                cwd=config.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: cancel stops it and its stages
-            )
+        child = start_run(self.command, Path(item.config_path), self.runs_dir, self.config_dir, item.log_path)
         self._children[item.id] = child
         ref = process_ref(child.pid)
         self._update(item.id, status="running", started_at=time.time(), process=ref.model_dump())
@@ -321,18 +274,7 @@ class ExperimentQueue:
     def _terminate(self, item: QueueItem) -> None:
         child = self._children.pop(item.id, None)
         ref = ProcessRef.model_validate(item.process) if item.process else None
-        if child is None and (ref is None or ref.is_gone()):
-            return
-        pgid = child.pid if child is not None else ref.pid  # type: ignore[union-attr]
-        _signal_group(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + self.grace_s
-        while time.monotonic() < deadline:
-            if (child.poll() is not None) if child is not None else ref.is_gone():  # type: ignore[union-attr]
-                break
-            time.sleep(0.05)
-        _signal_group(pgid, signal.SIGKILL)  # whatever of the group is left (stage processes)
-        if child is not None:
-            child.wait(timeout=5)
+        stop_group(child, ref, self.grace_s)
 
     def _item(self, item_id: int) -> QueueItem:
         item = self.get(item_id)
@@ -353,27 +295,3 @@ class ExperimentQueue:
                 setattr(item, key, value)
             session.commit()
             return item
-
-
-def _unavailable(exc: BaseException) -> UserError:
-    return ConfigError(
-        f"the dashboard's queue database cannot be used: {str(exc).strip().splitlines()[0]}",
-        hint="check that the database is running and reachable (--db URL)",
-    )
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _renamed(problem: Problem, saved: Path, name: str) -> Problem:
-    """``problem`` with the saved file's path shown as the name it was uploaded as."""
-    location = problem.location
-    if location is not None and location.file is not None and Path(location.file) == saved:
-        location = type(location)(name, location.line, location.column, location.key)
-    message = problem.message.replace(str(saved), name)
-    hint = problem.hint.replace(str(saved), name) if problem.hint else None
-    return Problem(location, message, hint)

@@ -7,14 +7,12 @@
   the confusions marked, every score, timings.
 - ``/runs/{experiment}/{run_id}/files/{path}``: a page image of the run's dataset; anything
   outside the dataset folder, or not an image, is 404.
-- ``/compare?a=EXP/RUN&b=EXP/RUN[&metric=M&threshold=T]``: two runs sample by sample.
+- ``/compare?a=EXP/RUN&b=EXP/RUN[&metric=M&threshold=T]``: two runs sample by sample; the page
+  fetches its paired test from ``/compare/paired`` (same query), so it never waits for it.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -23,33 +21,18 @@ from pydantic import ValidationError
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..core import RunDir, RunSpec, UserError, problems_from_validation_error
-from ._compare import DEFAULT_THRESHOLD, RunComparison, compare_scores
+from ..core import UserError, problems_from_validation_error
+from ._compare_view import comparison_context, metric_directions, paired_context, parse_run_ref
 from ._confusions import ConfusionCounts, RunConfusions
 from ._diff import best_reference, diff_answer
 from ._sample_view import dataset_file, dataset_sample, page_views
 from ._samples_query import SampleFilters, facets, query_samples
-from .db import Index, MetricRow, Run, SampleRow, SampleScore
+from .db import Index, Run, SampleRow
 from .indexer import read_answer_at
 
 __all__ = ["router", "run_confusions"]
 
 router = APIRouter()
-
-_LISTED = 200
-"""Disagreeing samples listed on the comparison page."""
-_CACHE_SIZE = 64
-_COMPARISONS: dict[tuple[object, ...], RunComparison] = {}
-"""Comparisons by both runs' (pk, indexed_at), metric and threshold: the paired test on
-5,000 samples takes seconds (10,000 resamples), so it runs once per state of the runs."""
-_CACHE_LOCK = threading.Lock()
-
-
-def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    with _CACHE_LOCK:  # handlers run in a thread pool
-        while len(cache) >= _CACHE_SIZE:
-            cache.pop(next(iter(cache)))  # the oldest entry
-        cache[key] = value
 
 
 def _index(request: Request) -> Index:
@@ -69,18 +52,6 @@ def _run(index: Index, session: Session, experiment: str, run_id: str) -> Run:
     if run is None:
         raise HTTPException(404, f"no run {experiment}/{run_id} in {index.runs_dir}")
     return run
-
-
-def _directions(session: Session, run: Run) -> dict[str, bool]:
-    """Metric → higher is better, from the run's metric rows, in metrics.json's order."""
-    stmt = (
-        select(MetricRow.metric, MetricRow.higher_is_better)
-        .where(MetricRow.run_pk == run.id)
-        .group_by(MetricRow.metric, MetricRow.higher_is_better)
-        .order_by(func.min(MetricRow.id))
-    )
-    rows = session.execute(stmt).all()
-    return {metric: bool(up) for metric, up in rows}
 
 
 def run_confusions(session: Session, run: Run) -> RunConfusions:
@@ -131,7 +102,7 @@ def samples_page(request: Request, experiment: str, run_id: str) -> HTMLResponse
             "page": page,
             "rows": rows,
             "facets": facets(session, run),
-            "directions": _directions(session, run),
+            "directions": metric_directions(session, run),
             "confusions": run_confusions(session, run),
         }
     return _render(request, "samples.html", context, 400 if problems else 200)
@@ -160,7 +131,7 @@ def sample_page(request: Request, experiment: str, run_id: str, sample_id: str) 
         )
         if row is None:
             raise HTTPException(404, f"run {experiment}/{run_id} has no sample {sample_id!r}")
-        directions = _directions(session, run)
+        directions = metric_directions(session, run)
     record = read_answer_at(run, row.line_offset)
     if record is not None and record.sample_id != sample_id:  # scored, but no answer line indexed
         record = None
@@ -179,102 +150,6 @@ def sample_page(request: Request, experiment: str, run_id: str, sample_id: str) 
     return _render(request, "sample.html", context)
 
 
-def _parse_run_ref(index: Index, session: Session, ref: str, which: str) -> Run:
-    experiment, _, run_id = ref.strip().partition("/")
-    if not experiment or not run_id:
-        raise UserError(f"?{which}={ref!r} is not a run", hint="write it as EXPERIMENT/RUN_ID")
-    run = index.get_run(session, experiment, run_id)
-    if run is None:
-        raise UserError(f"?{which}={ref!r}: no such run in {index.runs_dir}", hint="pick one from the lists")
-    return run
-
-
-def _spec(run: Run) -> RunSpec:
-    try:
-        return RunDir(Path(run.path)).read_spec()
-    except UserError as exc:
-        raise UserError(f"run {run.experiment}/{run.run_id}: {exc.render()}") from None
-
-
-def _scores(session: Session, run: Run, metric: str) -> dict[str, float | None]:
-    stmt = (
-        select(SampleRow.sample_id, SampleScore.value)
-        .join(SampleScore, SampleScore.sample_pk == SampleRow.id)
-        .where(SampleRow.run_pk == run.id, SampleScore.metric == metric)
-        .order_by(SampleRow.ordinal.asc().nulls_last(), SampleRow.id)
-    )  # samples.jsonl's order: the comparison report's, so the bootstrap draws the same pairs
-    return {sid: value for sid, value in session.execute(stmt)}
-
-
-def _check_same_dataset(a: Run, b: Run) -> tuple[RunSpec, RunSpec]:
-    spec_a, spec_b = _spec(a), _spec(b)
-    if spec_a.dataset.fingerprint != spec_b.dataset.fingerprint:
-        raise UserError(
-            f"{a.experiment}/{a.run_id} and {b.experiment}/{b.run_id} ran on different datasets "
-            f"({spec_a.dataset.path} {spec_a.dataset.fingerprint[:19]}, "
-            f"{spec_b.dataset.path} {spec_b.dataset.fingerprint[:19]})",
-            hint="a sample-by-sample comparison needs two runs on the same dataset",
-        )
-    return spec_a, spec_b
-
-
-def _metric_and_threshold(params: Mapping[str, str], common: list[str]) -> tuple[str, float]:
-    if not common:
-        raise UserError("the two runs have no metric in common", hint="evaluate both with the same metric")
-    metric = params.get("metric") or common[0]
-    if metric not in common:
-        raise UserError(f"?metric={metric!r} is not scored in both runs", hint=f"one of: {', '.join(common)}")
-    try:
-        return metric, float(params.get("threshold") or DEFAULT_THRESHOLD)
-    except ValueError:
-        raise UserError(f"?threshold={params.get('threshold')!r} is not a number", hint="e.g. 0.5") from None
-
-
-def _answers(session: Session, runs: tuple[Run, Run], ids: list[str]) -> dict[tuple[int, str], str | None]:
-    out: dict[tuple[int, str], str | None] = {}
-    for run in runs:
-        stmt = select(SampleRow.sample_id, SampleRow.answer).where(
-            SampleRow.run_pk == run.id, SampleRow.sample_id.in_(ids)
-        )
-        out.update({(run.id, sid): answer for sid, answer in session.execute(stmt)})
-    return out
-
-
-def _comparison(params: Mapping[str, str], session: Session, index: Index) -> dict[str, Any]:
-    a = _parse_run_ref(index, session, params.get("a", ""), "a")
-    b = _parse_run_ref(index, session, params.get("b", ""), "b")
-    spec_a, spec_b = _check_same_dataset(a, b)
-    directions = _directions(session, a)
-    common = [m for m in directions if m in _directions(session, b)]
-    metric, threshold = _metric_and_threshold(params, common)
-    key = (a.id, a.indexed_at, b.id, b.indexed_at, metric, threshold)
-    result = _COMPARISONS.get(key)
-    if result is None:
-        result = compare_scores(
-            _scores(session, a, metric),
-            _scores(session, b, metric),
-            run_a=a.run_id,
-            run_b=b.run_id,
-            metric=metric,
-            higher_is_better=directions[metric],
-            statistics=spec_a.statistics,
-            threshold=threshold,
-        )
-        _remember(_COMPARISONS, key, result)
-    shown = result.disagreements[:_LISTED]
-    options = [[m.options for m in spec.metrics if m.name == metric] for spec in (spec_a, spec_b)]
-    return {
-        "a": a,
-        "b": b,
-        "metric": metric,
-        "metrics": common,
-        "result": result,
-        "shown": shown,
-        "answers": _answers(session, (a, b), [p.sample_id for p in shown]),
-        "options_differ": options[0] != options[1],
-    }
-
-
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request) -> HTMLResponse:
     """Two runs of the same dataset, sample by sample, with the paired test."""
@@ -287,11 +162,24 @@ def compare_page(request: Request) -> HTMLResponse:
         ).all()
         try:
             if context["a_ref"] and context["b_ref"]:
-                context |= _comparison(params, session, index)
+                context |= comparison_context(params, session, index)
             elif context["a_ref"]:  # run A chosen: offer its metrics before B is
-                a = _parse_run_ref(index, session, context["a_ref"], "a")
-                context["metrics"] = list(_directions(session, a))
+                a = parse_run_ref(index, session, context["a_ref"], "a")
+                context["metrics"] = list(metric_directions(session, a))
         except UserError as exc:
             context["error"] = exc
     status = 400 if context["error"] else 200
     return _render(request, "compare.html", context, status)
+
+
+@router.get("/compare/paired", response_class=HTMLResponse)
+def compare_paired(request: Request) -> HTMLResponse:
+    """The paired test of two runs (the comparison page's query), as an HTML fragment."""
+    index = _index(request)
+    context: dict[str, Any] = {"error": None}
+    with index.session() as session:
+        try:
+            context |= paired_context(request.query_params, session, index)
+        except UserError as exc:
+            context["error"] = exc
+    return _render(request, "compare_paired.html", context, 400 if context["error"] else 200)

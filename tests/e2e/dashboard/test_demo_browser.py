@@ -18,10 +18,9 @@ import pytest
 import yaml
 
 from tests.support.dashboard_db import db_url  # noqa: F401 - the fixture
-from tests.support.live_dashboard import LiveDashboard
+from tests.support.live_dashboard import CHROMIUM, LiveDashboard
 from vlmhyperbench._paths import demo_experiment_path
 
-CHROMIUM = "/usr/bin/chromium"
 RUS, ENG = "demo/ocr-tesseract-rus-eng", "demo/ocr-tesseract-eng"
 
 pytestmark = [
@@ -64,23 +63,6 @@ def dashboard(
         yield live
     finally:
         live.stop()
-
-
-@pytest.fixture
-def page(dashboard: LiveDashboard) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-            problems: list[str] = []
-            tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            tab.on("pageerror", lambda exc: problems.append(str(exc)))
-            yield tab
-            assert not problems, problems
-        finally:
-            browser.close()
 
 
 def test_experiments_leaderboard_and_a_run_page_over_the_demo_runs(

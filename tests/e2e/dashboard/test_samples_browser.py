@@ -14,10 +14,8 @@ from typing import Any
 import pytest
 
 from tests.support.dashboard_db import db_url  # noqa: F401 - the fixture
-from tests.support.live_dashboard import LiveDashboard
+from tests.support.live_dashboard import CHROMIUM, LiveDashboard
 from tests.support.sample_runs import make_sample_runs
-
-CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
 
@@ -38,22 +36,6 @@ def dashboard(
         yield live
     finally:
         live.stop()
-
-
-@pytest.fixture
-def page(dashboard: LiveDashboard) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors: list[str] = []
-            tab.on("pageerror", lambda exc: errors.append(str(exc)))
-            yield tab
-            assert not errors, errors
-        finally:
-            browser.close()
 
 
 def _rows(page: Any) -> list[str]:

@@ -40,7 +40,7 @@ def test_the_paired_interval_is_the_comparison_reports(tmp_path: Path) -> None:
     index.refresh()
     app = create_app(DashboardSettings(runs_dir=runs, refresh_interval_s=0), index=index)
     with TestClient(app) as client:
-        html = client.get("/compare?a=exp/a&b=exp/b&metric=anls").text
+        html = client.get("/compare/paired?a=exp/a&b=exp/b&metric=anls").text
     index.close()
     assert f"Over the {row['n']} samples" in html
     assert f"interval {float(row['ci_low']):.4f} … {float(row['ci_high']):.4f}" in html

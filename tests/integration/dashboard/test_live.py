@@ -94,6 +94,23 @@ def test_a_config_queued_from_the_page_runs_and_streams_increasing_progress(setu
     assert page.status_code == 200 and 'href="/runs/exp/r1"' in page.text
 
 
+def test_a_relative_dataset_in_a_queued_config_is_found_from_where_the_dashboard_started(
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(setup["tmp"])  # `vlmhb dashboard` started in the folder that holds data/
+    dashboard = setup["start"]()
+    text = setup["config"]().replace(str(setup["tmp"] / "data"), "data")
+    assert "dataset: data\n" in text
+    response = dashboard.submit(text, "relative.yaml")
+    assert response.status_code == 303, response.text
+    item = wait_for(
+        "the item to end", lambda: (i := dashboard.items()[0])["status"] not in ("queued", "running") and i
+    )
+    assert item["status"] == "completed", item["message"]
+    spec = RunDir(setup["runs"] / "exp" / "r1").read_spec()
+    assert Path(spec.dataset.path) == (setup["tmp"] / "data").resolve()
+
+
 def test_cancel_stops_the_process_group_and_the_run_keeps_its_answers(setup: dict[str, Any]) -> None:
     setup["server"].first_token_delay = 1.0
     dashboard = setup["start"]()

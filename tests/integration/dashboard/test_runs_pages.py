@@ -134,6 +134,12 @@ def test_run_page_shows_groups_stages_logs_and_reports(client: TestClient, runs:
         assert 'id="logs"' in html
 
 
+def test_the_run_page_names_its_speed_as_the_live_line_does(client: TestClient) -> None:
+    html = _get(client, "/runs/exp-b/r1")
+    assert re.search(r'<dt>answers/s</dt><dd id="answers-per-s"[^>]*>[0-9.]+</dd>', html)
+    assert "throughput" not in html  # one figure, one name: the live line says answers/s too
+
+
 def test_unknown_run_is_404(client: TestClient) -> None:
     assert client.get("/runs/exp-a/nope").status_code == 404
 

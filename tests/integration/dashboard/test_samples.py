@@ -238,7 +238,10 @@ def test_compare_counts_outcomes_runs_the_paired_test_and_links_both_samples(cli
     assert re.search(r'id="a-only"><strong>3</strong>', html)
     assert re.search(r'id="b-only"><strong>2</strong>', html)
     assert re.search(r'id="both-right">1<', html)
-    assert 'id="verdict">too few samples' in html
+    assert 'data-fragment="/compare/paired?a=exp/a&amp;b=exp/b&amp;metric=exact_match"' in html
+    assert 'id="verdict">too few samples' in _get(
+        client, "/compare/paired?a=exp/a&b=exp/b&metric=exact_match"
+    )
     assert '<a href="/runs/exp/a/samples/p-1">in A</a>' in html
     assert '<a href="/runs/exp/b/samples/p-1">in B</a>' in html
 
@@ -265,7 +268,7 @@ def test_compare_gives_the_paired_result_of_the_comparison_report(client: TestCl
             for r in csv.DictReader(fh)
             if (r["run_a"], r["run_b"], r["metric"], r["doc_class"]) == ("a", "b", "anls", "")
         )
-    html = _get(client, "/compare?a=exp/a&b=exp/b&metric=anls")
+    html = _get(client, "/compare/paired?a=exp/a&b=exp/b&metric=anls")
     paired = re.search(r'<p id="paired">(.*?)</p>', html, re.DOTALL)
     assert paired is not None
     text = " ".join(paired.group(1).split())
@@ -274,6 +277,27 @@ def test_compare_gives_the_paired_result_of_the_comparison_report(client: TestCl
     assert f"A − B = {float(row['difference']):.4f}" in text
     assert f"p = {float(row['p_value']):.4g}" in text
     assert row["verdict"] in text
+
+
+def test_compare_answers_without_running_the_paired_test(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def blocked(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        raise AssertionError("the comparison page waited for the paired test")
+
+    monkeypatch.setattr("vlmhyperbench.dashboard._compare.paired_test", blocked)
+    # a threshold no other test uses: nothing about this request is cached
+    html = _get(client, "/compare?a=exp/a&b=exp/b&metric=anls&threshold=0.123")
+    assert 'id="disagreements"' in html and 'data-sample="' in html
+    assert calls == []
+
+
+def test_the_paired_fragment_explains_a_bad_request(client: TestClient) -> None:
+    response = client.get("/compare/paired?a=exp/a&b=exp/nope")
+    assert response.status_code == 400 and "no such run" in response.text
 
 
 def _copy_run(runs_dir: Path, client: TestClient, name: str, **changes: Any) -> None:

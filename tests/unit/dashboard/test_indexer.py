@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.dashboard_db import db_url  # noqa: F401  (fixture)
+from tests.support.dashboard_db import db_url, postgres_url  # noqa: F401  (fixture)
 from tests.support.run_folders import make_run_folder
 from vlmhyperbench.core import AnswerRecord, ErrorInfo, RunDir
 from vlmhyperbench.dashboard import Index, open_index
@@ -225,3 +225,41 @@ def test_experiment_dirs_is_public() -> None:
 
     assert "experiment_dirs" in indexer.__all__
     assert routes_live.experiment_dirs is indexer.experiment_dirs
+
+
+def _rows(index: Index) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Every sample row (but its keys) and every score, by run and sample id."""
+    columns = [c for c in SampleRow.__table__.columns if c.name not in ("id", "run_pk")]
+    with index.session() as s:
+        samples = s.execute(
+            select(Run.run_id, *columns)
+            .join(Run, Run.id == SampleRow.run_pk)
+            .order_by(Run.run_id, SampleRow.sample_id)
+        ).all()
+        scores = s.execute(
+            select(Run.run_id, SampleRow.sample_id, SampleScore.metric, SampleScore.value)
+            .join(SampleRow, SampleRow.id == SampleScore.sample_pk)
+            .join(Run, Run.id == SampleScore.run_pk)
+            .order_by(Run.run_id, SampleRow.sample_id, SampleScore.metric)
+        ).all()
+    return [tuple(r) for r in samples], [tuple(r) for r in scores]
+
+
+def test_postgresql_bulk_loading_gives_the_rows_sqlite_gets(runs: Path, tmp_path: Path) -> None:
+    """PostgreSQL's rows go in by COPY, SQLite's by INSERT: the same folders give the same rows,
+    JSON columns, nulls, booleans and the confusion counts computed before the insert included."""
+    postgres = postgres_url()
+    pg_url = next(postgres)
+    try:
+        indexes = [open_index(runs, f"sqlite:///{tmp_path / 'same.sqlite'}"), open_index(runs, pg_url)]
+        for index in indexes:
+            index.refresh()
+        (sqlite_samples, sqlite_scores), (pg_samples, pg_scores) = (_rows(i) for i in indexes)
+        for index in indexes:
+            index.close()
+    finally:
+        postgres.close()
+    assert len(sqlite_samples) == 40 and len(sqlite_scores) == 120
+    assert pg_samples == sqlite_samples and pg_scores == sqlite_scores
+    conf = [c.name for c in SampleRow.__table__.columns].index("conf_homoglyph") - 1  # after run_id
+    assert any(row[conf] for row in pg_samples), "no sample with a look-alike: the counts are not tested"

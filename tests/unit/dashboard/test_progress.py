@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.run_folders import make_run_folder
 from vlmhyperbench.core import (
     AnswerRecord,
     DatasetSpec,
@@ -19,7 +20,9 @@ from vlmhyperbench.core import (
     Timings,
     this_process,
 )
-from vlmhyperbench.dashboard._progress import ProgressTracker
+from vlmhyperbench.dashboard import open_index
+from vlmhyperbench.dashboard._progress import ProgressTracker, answers_per_s
+from vlmhyperbench.dashboard.db import Run
 
 
 def _run_dir(tmp_path: Path, n_samples: int = 10, status: str = "running", stage: str = "infer") -> RunDir:
@@ -74,8 +77,8 @@ def test_counts_rate_and_eta_follow_the_growing_answers_file(tmp_path: Path) -> 
     _append(run_dir, *(_answer(f"s{i}", 100.0 + i) for i in range(4)))  # one answer a second
     second = tracker.read(run_dir)
     assert (second.answered, second.failed) == (4, 0)
-    assert second.rate_per_s == pytest.approx(1.0)
-    assert second.eta_s == pytest.approx(6.0)
+    assert second.rate_per_s == pytest.approx(4 / 3.5)  # first sent at 99.5, last received at 103
+    assert second.eta_s == pytest.approx(6 / (4 / 3.5))
     _append(run_dir, _answer("s4", 104.0, ok=False))
     third = tracker.read(run_dir)
     assert (third.answered, third.failed, third.done) == (4, 1, 5)
@@ -141,3 +144,36 @@ def test_a_corrupt_manifest_is_reported_not_raised(tmp_path: Path) -> None:
     run_dir.manifest.write_text("{not json")
     progress = ProgressTracker().read(run_dir)
     assert progress.status == "unknown" and progress.error and "manifest.json" in progress.error
+
+
+def test_answers_per_s_counts_answers_over_first_sent_to_last_received() -> None:
+    assert answers_per_s([(10.0, 11.0), (10.5, 12.0), (13.0, 14.0)]) == pytest.approx(3 / 4)
+    assert answers_per_s([]) is None
+    assert answers_per_s([(10.0, 10.0)]) is None
+
+
+def test_the_live_rate_is_the_run_pages_answers_per_s(tmp_path: Path) -> None:
+    """One definition: the live line and the index's figure agree on the same folder, with
+    failed requests, a retried sample and an answer served from a cache among the answers."""
+    runs = tmp_path / "runs"
+    run_dir = make_run_folder(runs / "exp", "r1", n=120, fail_every=5, status="running")
+    base = run_dir.read_spec()
+    failed = next(r for r in run_dir.read_answers() if not r.ok)
+    first = next(r for r in run_dir.read_answers() if r.ok)
+    assert first.timings is not None and base.dataset.n_samples == 120
+    end = first.timings.started_at + 200
+    _append(
+        run_dir,
+        failed.model_copy(
+            update={"answer": "retried", "error": None, "timings": Timings(started_at=end, latency_s=1.0)}
+        ),
+        first.model_copy(update={"extra": {"cached": True}}),  # served from a cache: not timed
+    )
+    index = open_index(runs, f"sqlite:///{tmp_path / 'index.sqlite'}")
+    index.refresh()
+    with index.session() as session:
+        run = session.query(Run).one()
+        indexed = run.samples_per_s
+    index.close()
+    live = ProgressTracker().read(run_dir).rate_per_s
+    assert indexed is not None and live == pytest.approx(indexed)

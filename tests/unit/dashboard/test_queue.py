@@ -50,6 +50,19 @@ def test_a_valid_config_is_saved_in_the_state_folder_and_queued(
     assert not (tmp_path / "runs").exists(), "queueing writes nothing into RUNS_DIR"
 
 
+def test_a_relative_dataset_starts_from_the_folder_the_dashboard_was_started_in(
+    engine: Engine, tmp_path: Path, config_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relative = config_text.replace(str(tmp_path / "tiny"), "tiny")
+    assert relative != config_text
+    monkeypatch.chdir(tmp_path)  # where `vlmhb dashboard` was started
+    item = _queue(engine, tmp_path).submit("mine.yaml", relative)
+    assert item.status == "queued" and Path(item.config_path).read_text() == relative
+    monkeypatch.chdir(tmp_path / "state")  # the working directory at start is what counts
+    with pytest.raises(UserError, match="tiny"):
+        _queue(engine, tmp_path).submit("mine.yaml", relative)
+
+
 def test_an_invalid_config_names_its_problems_like_validate_and_queues_nothing(
     engine: Engine, tmp_path: Path, config_text: str
 ) -> None:
