@@ -11,6 +11,7 @@ import pytest
 from tests.factories import make_jsonl_dataset, make_prototype_dataset
 from tests.support.docker_env import docker_client, docker_cpu_image, local_registry  # noqa: F401  (fixtures)
 from tests.support.openai_server import openai_server  # noqa: F401  (fixture)
+from tests.support.s3_server import s3_env, s3_server  # noqa: F401  (fixtures)
 
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
