@@ -298,3 +298,30 @@ def test_pull_progress_counts_layer_bytes_and_raises_on_an_error() -> None:
     )
     with pytest.raises(EnvironmentFailure, match="pulling docker image 'x' failed: manifest unknown"):
         quiet.feed({"error": "manifest unknown", "errorDetail": {"message": "manifest unknown"}})
+
+
+def test_the_gpus_the_scheduler_assigned_win_over_executor_gpus(tmp_path: Path, tiny_dataset: Path) -> None:
+    from vlmhyperbench.envs._base import scheduled_gpu_env
+
+    sif = tmp_path / "vlmhb.sif"
+    sif.write_bytes(b"not really an image")
+    image = SimpleNamespace(id="sha256:abc", attrs={"RepoDigests": []}, tags=["img:1"])
+    uuids = ["GPU-aaa", "GPU-ccc"]
+    docker_spec = ExecutorSpec(kind="docker", image="img:1", gpus="all")
+    request = _request(tmp_path, tiny_dataset, docker_spec, "infer")
+    request.gpus = uuids
+    settings = container_settings(request, executors.get("docker")(docker_spec), image)
+    assert settings["device_requests"][0]["DeviceIDs"] == uuids
+    assert settings["environment"]["VLMHB_GPUS"] == "GPU-aaa,GPU-ccc"
+    apptainer_spec = ExecutorSpec(kind="apptainer", image=str(sif), gpus="none")
+    request = _request(tmp_path, tiny_dataset, apptainer_spec, "infer")
+    request.gpus = uuids
+    argv, env = apptainer_command(request, "apptainer", str(sif))
+    assert "--nv" in argv and env["APPTAINERENV_CUDA_VISIBLE_DEVICES"] == "GPU-aaa,GPU-ccc"
+    assert scheduled_gpu_env(request) == {
+        "CUDA_VISIBLE_DEVICES": "GPU-aaa,GPU-ccc",
+        "VLMHB_GPUS": "GPU-aaa,GPU-ccc",
+    }
+    request.gpus = None  # not scheduled: executor.gpus applies, nothing is set
+    assert scheduled_gpu_env(request) == {}
+    assert "--nv" not in apptainer_command(request, "apptainer", str(sif))[0]

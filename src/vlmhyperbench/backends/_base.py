@@ -52,6 +52,9 @@ class ModelBackend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ClassVar[str]
+    preallocates_gpu_memory: ClassVar[bool] = False
+    """True when the backend takes a share of whole GPUs whatever the model's size (vLLM's
+    ``gpu_memory_utilization``): the GPU scheduler then reserves whole GPUs for it."""
 
     def model_label(self) -> str:
         """The model's name as shown in reports."""

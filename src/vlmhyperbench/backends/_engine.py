@@ -37,6 +37,7 @@ class EngineBackend(ModelBackend):
     """
 
     engine_name: ClassVar[str] = "engine"
+    preallocates_gpu_memory: ClassVar[bool] = True
     health_path: ClassVar[str] = "/health"
     version_paths: ClassVar[tuple[str, ...]] = ()
     """Endpoints whose JSON has the engine's ``version``; the first that answers wins."""

@@ -36,6 +36,7 @@ from ..stages.answers_dir import CHECKS_CSV, evaluate_answers_dir, write_checks_
 from ..stages.evaluate import evaluate_answers
 from ..stages.prototype_files import write_prototype_files
 from ..stages.report import report_run, with_included_runs, write_experiment_comparison
+from ..storage import S3Url, is_s3_url
 from ._common import console, err_console, friendly_errors
 
 __all__ = ["evaluate", "report"]
@@ -356,7 +357,12 @@ def _print_summary(summary: MetricsSummary) -> None:
 
 @friendly_errors
 def report(
-    path: Path = typer.Argument(..., help="A run folder, or an experiment folder holding runs."),
+    location: str = typer.Argument(
+        ...,
+        metavar="PATH",
+        help="A run folder, or an experiment folder holding runs; or either in a bucket "
+        "(s3://bucket/prefix/EXPERIMENT[/RUN]: pulled into a local mirror, reported, pushed back).",
+    ),
     include: list[Path] | None = typer.Option(
         None,
         "--include",
@@ -369,6 +375,22 @@ def report(
 
     Folders that --fresh moved aside (RUN.old-TIME) are not runs and are left out.
     """
+    if not is_s3_url(location):
+        _report(Path(location), include)
+        return
+    from ..orchestrator._remote import output_location, pull_results, push_results
+
+    where = SourceLocation(key="PATH")
+    url = output_location(location)
+    assert isinstance(url, S3Url)
+    local = pull_results(url, where)
+    _report(local, include)
+    push_results(local, url, where)
+    console.print(f"pushed the reports to {url} (local mirror: {local})", soft_wrap=True)
+
+
+def _report(path: Path, include: list[Path] | None) -> None:
+    """`report` on a local folder."""
     if RunDir(path).run_spec.exists():
         if include:
             raise ConfigError(

@@ -27,7 +27,7 @@ OutputOpt = typer.Option(
     "--output-dir",
     "-o",
     envvar="VLMHB_OUTPUT_DIR",
-    help="Where runs go (default: the config's output_dir, 'runs').",
+    help="Where runs go: a folder or s3://bucket/prefix (default: the config's output_dir, 'runs').",
 )
 FreshOpt = typer.Option(
     False, "--fresh", help="Start the runs again: move their old folders aside (nothing is deleted)."
@@ -39,8 +39,15 @@ ExecutorOpt = typer.Option(
     "--executor",
     "-x",
     envvar="VLMHB_EXECUTOR",
-    help="Run every run with this executor: local, venv, docker, apptainer or inline "
+    help="Run every run with this executor: local, venv, docker, apptainer, ray or inline "
     "(default: each run's executor setting, else local).",
+)
+RayAddressOpt = typer.Option(
+    None,
+    "--ray-address",
+    envvar="VLMHB_RAY_ADDRESS",
+    help="Ray cluster of the ray executor: HOST:6379, ray://HOST:10001 or auto "
+    "(default: the config's executor.address, else RAY_ADDRESS).",
 )
 JobsOpt = typer.Option(
     None, "--jobs", "-j", min=1, max=64, help="Runs at a time (default: the config's jobs, 1)."
@@ -56,6 +63,7 @@ def _execute(
     stages: frozenset[str],
     executor: str | None = None,
     jobs: int | None = None,
+    ray_address: str | None = None,
 ) -> ExperimentResult:
     setup_logging(verbose)
     path = config or demo_experiment_path()
@@ -70,6 +78,7 @@ def _execute(
                 only_runs=only,
                 executor=executor,
                 jobs=jobs,
+                ray_address=ray_address,
             )
         )
     _summary(result)
@@ -95,6 +104,8 @@ def _summary(result: ExperimentResult) -> None:
     comparison = result.root / "comparison.html"
     if comparison.exists():
         console.print(f"comparison: {comparison}", soft_wrap=True)  # a path to copy, unbroken
+    if result.url is not None:  # the folders above are the local mirror of the bucket
+        console.print(f"stored in {result.url} (local mirror: {result.root})", soft_wrap=True)
     for export in result.exports:
         if export.result is not None:
             console.print(
@@ -118,10 +129,11 @@ def run(
     only: list[str] | None = RunOpt,
     executor: str | None = ExecutorOpt,
     jobs: int | None = JobsOpt,
+    ray_address: str | None = RayAddressOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
     """Run an experiment end to end: inference → evaluation → report → comparison."""
-    _execute(config, output_dir, fresh, only, verbose, ALL_STAGES, executor, jobs)
+    _execute(config, output_dir, fresh, only, verbose, ALL_STAGES, executor, jobs, ray_address)
 
 
 @friendly_errors
@@ -132,10 +144,11 @@ def infer(
     only: list[str] | None = RunOpt,
     executor: str | None = ExecutorOpt,
     jobs: int | None = JobsOpt,
+    ray_address: str | None = RayAddressOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
     """Run only the inference stage (answers.jsonl) of an experiment's runs."""
-    _execute(config, output_dir, fresh, only, verbose, frozenset({"infer"}), executor, jobs)
+    _execute(config, output_dir, fresh, only, verbose, frozenset({"infer"}), executor, jobs, ray_address)
     console.print(
         "answers only, no metrics or comparison yet: `vlmhb run` with the same config scores them "
         "(the answers are reused, nothing is asked again)",

@@ -22,9 +22,15 @@ def validate(
     executor: str | None = typer.Option(
         None, "--executor", "-x", envvar="VLMHB_EXECUTOR", help="Check as if every run used this executor."
     ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        envvar="VLMHB_RAY_ADDRESS",
+        help="Ray cluster of the ray runs (as `vlmhb run`).",
+    ),
 ) -> None:
     """Validate an experiment: names, options, catalogue, datasets, images, prompts, executors."""
-    report = validate_experiment(config or demo_experiment_path(), executor=executor)
+    report = validate_experiment(config or demo_experiment_path(), executor=executor, ray_address=ray_address)
     plan = report.plan
     title = f"experiment {plan.name}: {len(plan.runs) - len(report.problems)} of {len(plan.runs)} runs ready"
     rows = [

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ..aggregators import DEFAULT_AGGREGATORS
 from ..core import ExecutorSpec, GenerationParams, ResourceSpec, StatisticsSpec
+from ..core.resources import Dtype
 from ..export import ExportTarget
+from ..storage import S3Url, is_s3_url
 
 __all__ = [
     "BenchmarkRef",
@@ -25,6 +27,14 @@ __all__ = [
 
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _s3_url(value: Any) -> Any:
+    return S3Url(value) if is_s3_url(value) else value  # an invalid s3:// URL never becomes a Path
+
+
+Location = Annotated[S3Url | Path, Field(union_mode="left_to_right"), BeforeValidator(_s3_url)]
+"""A local folder, or an ``s3://bucket/prefix`` URL (kept whole: a `Path` would collapse ``//``)."""
 
 
 def _as_list(value: Any) -> Any:
@@ -46,8 +56,9 @@ class FilterConfig(_Config):
 class DatasetConfig(_Config):
     """Where the dataset is and which part of it to use."""
 
-    path: Path
-    """Dataset folder; relative paths are resolved against the config file's folder."""
+    path: Location
+    """Dataset folder; relative paths are resolved against the config file's folder. An
+    ``s3://bucket/prefix`` folder is downloaded once per machine into ``$VLMHB_CACHE_DIR``."""
     layout: str = "auto"
     """``auto`` (by annotation file), ``prototype_csv`` or ``jsonl``."""
     filters: FilterConfig = Field(default_factory=FilterConfig)
@@ -186,6 +197,11 @@ class CatalogueEntry(_Config):
     """Where this model's runs execute, unless the run says otherwise."""
     resources: ResourceSpec | None = None
     """What this model's inference needs (GPUs, GPU memory), unless the run says otherwise."""
+    params_b: float | None = Field(default=None, gt=0)
+    """Parameters in billions (vision encoder included): with ``dtype``, what the GPU
+    scheduler estimates ``resources.gpu_memory_gb`` from when a run asks for GPUs but no memory."""
+    dtype: Dtype = "bfloat16"
+    """How the weights are held on the GPU (``float32``, ``bfloat16``, ``float16``, ``int8``, ``int4``)."""
     trust_remote_code: bool = False
     description: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -195,8 +211,9 @@ class ExperimentConfig(_Config):
     """An experiment: a list of runs and where their results go."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    output_dir: Path = Path("runs")
-    """Results go to ``<output_dir>/<name>/<run_id>/`` (relative to the current folder)."""
+    output_dir: Location = Path("runs")
+    """Results go to ``<output_dir>/<name>/<run_id>/`` (relative to the current folder), or to
+    ``s3://bucket/prefix/<name>/<run_id>/`` through a local mirror (docs/cluster.md)."""
     catalogues: list[Path] = Field(default_factory=list)
     """Extra model catalogue files (YAML or the prototype's CSV)."""
     models: list[CatalogueEntry] = Field(default_factory=list)

@@ -42,6 +42,8 @@ __all__ = [
     "PublishedScore",
     "RunDir",
     "RunSpec",
+    "RunState",
+    "RunStateRecord",
     "SampleScoreRecord",
     "StageInfo",
     "StatisticsSpec",
@@ -52,6 +54,13 @@ SCHEMA_VERSION = 1
 
 RunStatus = Literal["pending", "running", "completed", "failed", "interrupted"]
 """``interrupted``: stopped by Ctrl-C or SIGTERM, or its process was killed outright; resumable."""
+
+RunState = Literal[
+    "queued", "preparing", "running", "evaluating", "completed", "failed", "cancelled", "interrupted"
+]
+"""A run's life as ``events.jsonl`` tells it: waiting for a slot or GPUs, preparing its
+environment, inferring, evaluating or reporting, then how it ended (``cancelled``: stopped
+before it started; ``interrupted``: stopped while it ran)."""
 
 
 class _Spec(BaseModel):
@@ -70,6 +79,9 @@ class DatasetSpec(_Spec):
 
     path: str
     """Absolute path of the dataset root (the folder holding the annotations)."""
+    url: str | None = None
+    """The ``s3://`` folder it was fetched from (``path`` is then this machine's cached copy;
+    a stage on another machine fetches the URL again)."""
     layout: str
     """Loader name: ``prototype_csv`` or ``jsonl``."""
     fingerprint: str
@@ -181,6 +193,27 @@ class StageInfo(BaseModel):
     log_tail: str | None = None
     environment: str | None = None
     """Id of the `EnvironmentInfo` (manifest ``environments``) the stage last ran in."""
+    node: str | None = None
+    """The Ray node id the stage last ran on (``executor: ray``); None elsewhere."""
+    gpus: list[str] = Field(default_factory=list)
+    """UUIDs of the GPUs the GPU scheduler assigned to the stage (empty: none assigned)."""
+
+
+class RunStateRecord(BaseModel):
+    """One line of ``events.jsonl``: a run entered a state."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time: float
+    """Unix time."""
+    run_id: str
+    state: RunState
+    stage: str | None = None
+    """The stage it concerns (``infer`` for running, ``evaluate``/``report`` for evaluating)."""
+    detail: str | None = None
+    """The GPUs assigned, or the error."""
+    gpus: list[str] = Field(default_factory=list)
+    """UUIDs of the GPUs assigned (``preparing`` of a scheduled run)."""
 
 
 class Manifest(BaseModel):
@@ -449,6 +482,22 @@ class RunDir:
     def prototype_dir(self) -> Path:
         """``prototype/``: the prototype's answers and metric CSVs, when the run writes them."""
         return self.root / "prototype"
+
+    @property
+    def events(self) -> Path:
+        """``events.jsonl``: the run's states (`RunStateRecord`), appended by the orchestrator."""
+        return self.root / "events.jsonl"
+
+    def append_state(self, record: RunStateRecord) -> None:
+        """Append one state to ``events.jsonl``."""
+        with JsonlAppender(self.events) as appender:
+            appender.append(record)
+
+    def read_states(self) -> list[RunStateRecord]:
+        """Every state of ``events.jsonl`` in order (empty when absent)."""
+        if not self.events.exists():
+            return []
+        return [rec for _, rec in read_jsonl_models(self.events, RunStateRecord)]
 
     @property
     def heartbeat(self) -> Path:

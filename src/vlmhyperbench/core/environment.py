@@ -50,7 +50,8 @@ class ExecutorSpec(_Config):
 
     kind: str = "local"
     """``local`` (a subprocess here, the default), ``venv``, ``docker``, ``apptainer``,
-    or ``inline`` (in this process: no isolation, for debugging)."""
+    ``ray`` (a Ray task per stage on a cluster), or ``inline`` (in this process: no
+    isolation, for debugging)."""
     image: str | None = None
     """Docker image or Apptainer image (``.sif``/``docker://``) for inference; the
     catalogue entry's ``docker_image`` when not set."""
@@ -92,6 +93,12 @@ class ExecutorSpec(_Config):
     """Extra installer arguments (``--index-url ...``)."""
     binary: str | None = None
     """apptainer: the ``apptainer``/``singularity`` executable (found on PATH by default)."""
+    address: str | None = None
+    """ray: the cluster's address (``HOST:6379``, ``ray://HOST:10001`` or ``auto``);
+    ``--ray-address`` overrides it, and Ray's ``RAY_ADDRESS`` is used when neither is set."""
+    max_retries: int = Field(default=3, ge=0, le=100)
+    """ray: how many times a stage is run again after its node (or worker) died; a stage that
+    fails by itself is never retried."""
 
     @property
     def isolated(self) -> bool:

@@ -23,7 +23,15 @@ from typing import ClassVar
 
 from ..core import ConfigError, EnvironmentFailure, ExecutorSpec, Registry, RunDir, RunSpec
 from ..core.events import EventSink
-from ._protocol import ENV_FACTS, ENV_HEARTBEAT, ENV_INSTALL, ENV_PATH_MAP, ENV_WHEELS, decode_event
+from ._protocol import (
+    ENV_FACTS,
+    ENV_GPUS,
+    ENV_HEARTBEAT,
+    ENV_INSTALL,
+    ENV_PATH_MAP,
+    ENV_WHEELS,
+    decode_event,
+)
 
 __all__ = [
     "HEARTBEAT_TIMEOUT_S",
@@ -58,6 +66,9 @@ class StageRequest:
     spec: RunSpec
     stage: str
     emit: EventSink
+    gpus: list[str] | None = None
+    """UUIDs of the GPUs the GPU scheduler assigned to this stage; None: not scheduled
+    (no ``resources.gpus``, or not inference), ``executor.gpus`` applies."""
 
     @property
     def dataset(self) -> Path:
@@ -155,6 +166,9 @@ class Executor(ABC):
     """
 
     kind: ClassVar[str]
+    assigns_gpus: ClassVar[bool] = False
+    """True when the executor's own system places stages on GPUs (a cluster scheduler such
+    as Ray): the local GPU scheduler (`vlmhyperbench.scheduler`) then leaves its runs alone."""
 
     def __init__(self, spec: ExecutorSpec) -> None:
         self.spec = spec
@@ -275,6 +289,8 @@ def container_layout(request: StageRequest, facts: dict[str, object]) -> Contain
         binds.append(Bind(str(ex.model_cache), CACHE_MOUNT, read_only=False))
         env["HF_HOME"] = CACHE_MOUNT
     binds += [Bind(str(m.source), m.target, m.read_only) for m in ex.mounts]
+    if request.gpus is not None:
+        env[ENV_GPUS] = ",".join(request.gpus)
     env.update(
         {
             ENV_FACTS: json.dumps(facts),
@@ -288,6 +304,14 @@ def container_layout(request: StageRequest, facts: dict[str, object]) -> Contain
     return ContainerLayout(binds, env)
 
 
+def scheduled_gpu_env(request: StageRequest) -> dict[str, str]:
+    """``CUDA_VISIBLE_DEVICES`` and ``VLMHB_GPUS`` for a stage the GPU scheduler placed, else nothing."""
+    if request.gpus is None:
+        return {}
+    ids = ",".join(request.gpus)
+    return {"CUDA_VISIBLE_DEVICES": ids, ENV_GPUS: ids}
+
+
 def host_has_gpus() -> bool:
     """Whether this host shows NVIDIA devices."""
     return Path("/dev/nvidiactl").exists() or Path("/proc/driver/nvidia/version").exists()
@@ -295,6 +319,11 @@ def host_has_gpus() -> bool:
 
 executors: Registry[type[Executor]] = Registry(
     "executors",
-    builtins=("vlmhyperbench.envs.local", "vlmhyperbench.envs.docker", "vlmhyperbench.envs.apptainer"),
+    builtins=(
+        "vlmhyperbench.envs.local",
+        "vlmhyperbench.envs.docker",
+        "vlmhyperbench.envs.apptainer",
+        "vlmhyperbench.envs.ray",
+    ),
     list_command="vlmhb executors list",
 )

@@ -13,6 +13,8 @@ side) both import these names from here, so neither imports the other.
   its re-executed self).
 - ``VLMHB_PARENT_PID`` / ``VLMHB_HEARTBEAT_S``: how the stage knows that the process
   that started it is gone (`vlmhyperbench.envs.lifeline`).
+- ``VLMHB_GPUS`` (comma-separated UUIDs): the GPUs the GPU scheduler assigned to the
+  stage; the stage records them in the manifest (``stages.<stage>.gpus``).
 - stdout lines starting with `EVENT_PREFIX` are progress events; every other line goes
   to ``logs/<stage>.console.log``.
 """
@@ -27,6 +29,7 @@ from ..core.events import Event
 __all__ = [
     "BASE_VARIABLES",
     "ENV_FACTS",
+    "ENV_GPUS",
     "ENV_HEARTBEAT",
     "ENV_INSTALL",
     "ENV_INSTALL_REPORT",
@@ -48,6 +51,7 @@ ENV_INSTALL_REPORT = "VLMHB_INSTALL_REPORT"
 ENV_WHEELS = "VLMHB_WHEELS"
 ENV_PARENT_PID = "VLMHB_PARENT_PID"
 ENV_HEARTBEAT = "VLMHB_HEARTBEAT_S"
+ENV_GPUS = "VLMHB_GPUS"
 EVENT_PREFIX = "@@vlmhb-event "
 
 

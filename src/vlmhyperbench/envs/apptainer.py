@@ -75,7 +75,7 @@ def apptainer_command(request: StageRequest, binary: str, image: str) -> tuple[l
     infer = request.gpu_stage
     layout = container_layout(request, {"executor": "apptainer", "image": image, "image_id": image_id(image)})
     argv = [binary, "exec", "--containall", "--pwd", RUN_MOUNT]
-    gpus = ex.gpus
+    gpus = ex.gpus if request.gpus is None else request.gpus  # the scheduler's assignment wins
     if infer and gpus not in ("none", 0) and (gpus != "auto" or host_has_gpus()):
         argv.append("--nv")
         if isinstance(gpus, list):

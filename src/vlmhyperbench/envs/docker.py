@@ -189,6 +189,7 @@ def container_settings(request: StageRequest, executor: DockerExecutor, image: I
         "image_digests": list(image.attrs.get("RepoDigests") or []),
     }
     layout = container_layout(request, facts)
+    gpus = ex.gpus if request.gpus is None else request.gpus  # the scheduler's assignment wins
     settings: dict[str, Any] = {
         "image": image.id,
         "entrypoint": [ex.python or "python3"],
@@ -198,7 +199,7 @@ def container_settings(request: StageRequest, executor: DockerExecutor, image: I
         "user": ex.user or f"{os.getuid()}:{os.getgid()}",
         "working_dir": RUN_MOUNT,
         "network_mode": ex.network if infer else "none",
-        "device_requests": _device_requests(ex.gpus) if infer else [],
+        "device_requests": _device_requests(gpus) if infer else [],
         "labels": {
             "org.vlmhyperbench.experiment": request.spec.experiment,
             "org.vlmhyperbench.run": request.spec.run_id,

@@ -28,6 +28,7 @@ from ._base import (
     executors,
     exit_reason,
     forwarded_env,
+    scheduled_gpu_env,
     stage_arguments,
 )
 from ._protocol import BASE_VARIABLES, ENV_FACTS, ENV_INSTALL, ENV_PARENT_PID, ENV_PATH_MAP, ENV_WHEELS
@@ -88,6 +89,7 @@ class LocalExecutor(Executor):
         dataset = str(request.dataset.resolve())
         argv = [python, *stage_arguments(request.stage, str(request.run_dir.root.resolve()), dataset)]
         env = self.environment(request)
+        env.update(scheduled_gpu_env(request))
         env[ENV_FACTS] = json.dumps(facts)
         env[ENV_PARENT_PID] = str(os.getpid())  # the stage stops when this process is gone
         returncode = await run_process(argv, env, request)

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core import EnvironmentInfo, InstallReport, RunDir, RunSpec, read_json_model, write_json_model
-from ._protocol import ENV_FACTS, ENV_INSTALL, ENV_INSTALL_REPORT, ENV_PATH_MAP, ENV_WHEELS
+from ._protocol import ENV_FACTS, ENV_GPUS, ENV_INSTALL, ENV_INSTALL_REPORT, ENV_PATH_MAP, ENV_WHEELS
 
-__all__ = ["environment_info", "install_and_reexec"]
+__all__ = ["assigned_gpus", "environment_info", "install_and_reexec"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,18 @@ def _facts() -> dict[str, Any]:
     except ValueError:
         return {}
     return facts if isinstance(facts, dict) else {}
+
+
+def assigned_gpus() -> list[str]:
+    """The GPUs (UUIDs) the GPU scheduler gave this stage (``VLMHB_GPUS``); logs what CUDA sees."""
+    gpus = [g for g in os.environ.get(ENV_GPUS, "").split(",") if g]
+    if gpus:
+        logger.info(
+            "GPUs assigned by the scheduler: %s (CUDA_VISIBLE_DEVICES=%s)",
+            ", ".join(gpus),
+            os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"),
+        )
+    return gpus
 
 
 def install_and_reexec(run_dir: RunDir, spec: RunSpec, stage: str, argv: list[str]) -> None:

@@ -36,6 +36,10 @@ def planned_from_run_dir(
     samples = []
     if needs is None or needs.needs_samples:
         root = dataset_root or Path(spec.dataset.path)
+        if dataset_root is None and spec.dataset.url and not root.is_dir():  # planned on another machine
+            from ..storage import fetch_dataset
+
+            root = fetch_dataset(spec.dataset.url)
         data = load_dataset(
             root,
             layout=spec.dataset.layout,

@@ -32,6 +32,8 @@ _ABSENT = object()
 def _resume_view(spec: RunSpec) -> dict[str, Any]:
     data = spec.model_dump(mode="json", include=set(RESUME_KEYS))
     data["dataset"].pop("n_samples", None)  # follows from the filters and the fingerprint
+    if data["dataset"].get("url"):  # fetched from s3://: the cached copy's path differs per machine
+        data["dataset"].pop("path", None)
     return data
 
 

@@ -37,6 +37,7 @@ from ..core import (
     problems_from_validation_error,
     read_text_utf8,
 )
+from ..core.resources import estimate_gpu_memory_gb
 from ..datasets import Dataset, apply_filters, dataset_loaders, load_dataset
 from ..envs import executors
 from ..envs.packages import PackageRegistry, run_mode_from_env
@@ -44,6 +45,7 @@ from ..export import ExportTarget
 from ..metrics import Metric, build_metric
 from ..metrics import metrics as metric_registry
 from ..prompts import PromptManager, make_prompt_spec
+from ..storage import S3Url, fetch_dataset
 from ..tasks import Task, tasks
 from ._benchmark import resolve_benchmark
 
@@ -68,7 +70,8 @@ class ExperimentPlan:
     """Every run of an experiment, and where results go."""
 
     name: str
-    output_dir: Path
+    output_dir: Path | S3Url
+    """A local folder or an ``s3://`` prefix (the runs then live in a local mirror, `_remote`)."""
     runs: list[PlannedRun]
     jobs: int = 1
     export: list[ExportTarget] = field(default_factory=list)
@@ -83,7 +86,9 @@ DEFERRED = "deferred: resolved in the run's environment"
 
 
 class _Planner:
-    def __init__(self, loaded: LoadedExperiment, executor: str | None = None) -> None:
+    def __init__(
+        self, loaded: LoadedExperiment, executor: str | None = None, ray_address: str | None = None
+    ) -> None:
         self.loaded = loaded
         self.base = loaded.base_dir
         self.problems: list[Problem] = []
@@ -91,6 +96,7 @@ class _Planner:
         cfg = loaded.config
         self.catalogue = load_catalogue([self._path(p) for p in cfg.catalogues], cfg.models)
         self.executor_override = executor
+        self.ray_address = ray_address
         self._packages: PackageRegistry | None = None
         self.run_mode = cfg.run_mode or run_mode_from_env()
 
@@ -107,6 +113,12 @@ class _Planner:
 
     def at(self, *key: Any) -> SourceLocation | None:
         return self.loaded.locate(key)
+
+    def dataset_root(self, i: int, run: RunConfig) -> Path:
+        """The dataset folder here: a local path resolved, an ``s3://`` folder fetched into the cache."""
+        if isinstance(run.dataset.path, S3Url):
+            return fetch_dataset(run.dataset.path, where=self.at("runs", i, "dataset", "path"))
+        return self._path(run.dataset.path)
 
     def entry(self, i: int, run: RunConfig) -> CatalogueEntry | None:
         ref = run.model
@@ -171,13 +183,25 @@ class _Planner:
         label = entry.name if entry else backend.model_label()
         return backend, label, PluginRef(name=backend.name, options=backend.model_dump(mode="json"))
 
-    def resources(self, run: RunConfig, entry: CatalogueEntry | None) -> ResourceSpec:
-        """Experiment → model → run ``resources:``, the more specific winning field by field."""
+    def resources(
+        self, run: RunConfig, entry: CatalogueEntry | None, backend: ModelBackend | None
+    ) -> ResourceSpec:
+        """Experiment → model → run ``resources:``, the more specific winning field by field.
+
+        A run asking for GPUs without ``gpu_memory_gb`` gets it estimated from the catalogue
+        entry's ``params_b`` and ``dtype`` (`estimate_gpu_memory_gb`), unless its backend
+        reserves a share of whole GPUs itself (vLLM, SGLang): those keep whole GPUs.
+        """
         merged: dict[str, Any] = {}
         for level in (self.loaded.config.resources, entry.resources if entry else None, run.resources):
             if level is not None:
                 merged.update(level.model_dump(exclude_unset=True))
-        return ResourceSpec.model_validate(merged)
+        spec = ResourceSpec.model_validate(merged)
+        whole = backend is not None and type(backend).preallocates_gpu_memory
+        if spec.gpus and spec.gpu_memory_gb is None and entry and entry.params_b and not whole:
+            estimate = estimate_gpu_memory_gb(entry.params_b, entry.dtype, spec.gpus, spec.kv_cache_gb)
+            spec = spec.model_copy(update={"gpu_memory_gb": estimate})
+        return spec
 
     def executor(self, i: int, run: RunConfig, entry: CatalogueEntry | None) -> ExecutorSpec:
         """Experiment → model → run settings, the more specific winning field by field."""
@@ -187,6 +211,8 @@ class _Planner:
                 merged.update(level.model_dump(exclude_unset=True))
         if self.executor_override:
             merged["kind"] = self.executor_override
+        if self.ray_address:
+            merged["address"] = self.ray_address
         spec = ExecutorSpec.model_validate(merged)
         if spec.kind != "inline" and not self.executor_override:  # the override is checked once, up front
             executors.get(spec.kind, self.at("runs", i, "executor", "kind"))
@@ -234,7 +260,7 @@ class _Planner:
 
     def dataset(self, i: int, run: RunConfig) -> tuple[Dataset, list[Sample]]:
         assert run.task is not None
-        path = self._path(run.dataset.path)
+        path = self.dataset_root(i, run)
         key = (path, run.dataset.layout, not run.only_evaluate)
         if key not in self.datasets:
             if run.dataset.layout != "auto":
@@ -293,7 +319,7 @@ class _Planner:
         benchmark: BenchmarkSpec | None = None
         if run.benchmark is not None:
             run, benchmark, _ = resolve_benchmark(
-                run, self._path(run.dataset.path), lambda *key: self.at("runs", i, *key)
+                run, self.dataset_root(i, run), lambda *key: self.at("runs", i, *key)
             )
         assert run.task is not None  # RunConfig requires a task or a benchmark
         task = tasks.entry(run.task, self.at("runs", i, "task"))
@@ -334,6 +360,7 @@ class _Planner:
             task=run.task,
             dataset=DatasetSpec(
                 path=str(data.root),
+                url=run.dataset.path if isinstance(run.dataset.path, S3Url) else None,
                 layout=data.layout,
                 fingerprint=data.fingerprint,
                 filters=filters,
@@ -353,7 +380,7 @@ class _Planner:
             prototype_csv=run.prototype_csv,
             environment=environment,
             benchmark=benchmark,
-            resources=self.resources(run, entry),
+            resources=self.resources(run, entry, backend),
         )
         registry = {
             f"task:{task.name}": f"{task.origin}@{task.version}",
@@ -386,16 +413,19 @@ def _check_requirement(text: str, where: SourceLocation | None) -> None:
         ) from None
 
 
-def plan_experiment(loaded: LoadedExperiment, executor: str | None = None) -> ExperimentPlan:
+def plan_experiment(
+    loaded: LoadedExperiment, executor: str | None = None, ray_address: str | None = None
+) -> ExperimentPlan:
     """Resolve every run; raise one `ConfigError` listing the problems of all runs.
 
     Args:
         loaded: The loaded config.
         executor: Run every run with this executor kind (``vlmhb run --executor``).
+        ray_address: The Ray cluster of every run (``vlmhb run --ray-address``; ``executor.address``).
     """
     if executor is not None and executor != "inline":
         executors.get(executor, SourceLocation(key="--executor"))
-    planner = _Planner(loaded, executor)
+    planner = _Planner(loaded, executor, ray_address)
     runs: list[PlannedRun] = []
     for i, run in enumerate(loaded.config.runs):
         try:

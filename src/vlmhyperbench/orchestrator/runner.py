@@ -1,6 +1,7 @@
 """Run an experiment: for each planned run, its stages (`vlmhyperbench.stages.STAGES`), then compare.
 
-A run's directory is ``<output_dir>/<experiment>/<run_id>/``. Running the same
+A run's directory is ``<output_dir>/<experiment>/<run_id>/`` (for an ``s3://`` output_dir,
+in a local mirror synced with the bucket: `_remote`). Running the same
 experiment again resumes every run: answered samples are not requested again. If a
 run's dataset, prompts, task, model or generation settings changed, its old answers
 are refused (or moved aside with ``fresh=True``), never mixed in.
@@ -34,13 +35,16 @@ from ..core import (
 from ..core.events import Event, EventSink, null_sink
 from ..envs.lifeline import Heartbeat
 from ..envs.stage_env import environment_info
+from ..scheduler import GpuScheduler
 from ..stages import STAGES, StageContext, stage_named
 from ..stages.report import write_experiment_comparison
 from ._environment import git_commit, host_info, package_versions
 from ._export import ExportOutcome, export_completed
 from ._rebuild import planned_from_run_dir
 from ._record import record_stage_failure, stage_record
+from ._remote import RemoteExperiment, experiment_root, output_location
 from ._resume import prepare_run_dir
+from ._states import RunControl, RunStates, gpu_need
 from .planner import ExperimentPlan, PlannedRun, plan_experiment
 
 __all__ = [
@@ -81,6 +85,8 @@ class ExperimentResult:
     runs: list[RunOutcome]
     exports: list[ExportOutcome] = field(default_factory=list)
     """Each completed run's export to each of the experiment's trackers (``export:``)."""
+    url: str | None = None
+    """The ``s3://`` experiment folder ``root`` mirrors, when ``output_dir`` is in a bucket."""
 
     @property
     def ok(self) -> bool:
@@ -183,16 +189,20 @@ def _infer_counts(manifest: Manifest) -> dict[str, int]:
 
 
 async def _execute_inline(
-    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str]
+    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str], control: RunControl
 ) -> RunOutcome:
     """Every stage of a run in this process (the ``inline`` executor)."""
     run_dir, manifest = _open_run(planned, root, fresh)
+    control.opened(run_dir)
     order = _stages_of(planned, stages)
     try:
         for name in order:
             stage_named(name).check(run_dir, order)
+            control.stage_started(name)
             with stage_record(run_dir, manifest, name, emit) as info:
+                info.gpus = control.gpus_for(name) or []
                 await _run_stage(name, planned, run_dir, manifest, info, emit)
+            control.stage_ended(name)
     except UserError as exc:
         return _failed(run_dir, manifest, exc.render(), emit)
     except BaseException:  # interrupted or a bug: the manifest says so, the answers stay
@@ -202,22 +212,25 @@ async def _execute_inline(
 
 
 async def _execute_isolated(
-    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str]
+    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str], control: RunControl
 ) -> RunOutcome:
     """Every stage of a run in its own environment, through the run's executor."""
     from ..envs import StageExit, StageRequest, executors
 
     spec = planned.spec
     run_dir, manifest = _open_run(planned, root, fresh)
+    control.opened(run_dir)
     executor = executors.get(spec.environment.executor.kind)(spec.environment.executor)
     order = _stages_of(planned, stages)
     for name in order:
-        request = StageRequest(run_dir, spec, name, emit)
+        request = StageRequest(run_dir, spec, name, emit, gpus=control.gpus_for(name))
         try:
             stage_named(name).check(run_dir, order)
             executor.check(request)
+            control.stage_started(name)
             with Heartbeat(run_dir.heartbeat):
                 ended = await executor.run_stage(request)
+            control.stage_ended(name)
         except UserError as exc:
             manifest = record_stage_failure(run_dir, name, exc.render(), request.console_log)
             return _failed(run_dir, manifest, exc.render(), emit)
@@ -248,15 +261,52 @@ async def execute_run(
     fresh: bool = False,
     emit: EventSink = null_sink,
     stages: frozenset[str] = ALL_STAGES,
+    control: RunControl | None = None,
+    remote: RemoteExperiment | None = None,
 ) -> RunOutcome:
-    """Execute one planned run with its executor; a user error fails the run, not the experiment."""
+    """Execute one planned run with its executor; a user error fails the run, not the experiment.
+
+    ``control`` carries the GPUs `run_plan` reserved for the run's inference (released
+    when inference ends) and its state log, ``<run>/events.jsonl``.
+    """
+    if remote is not None:  # output_dir in a bucket: run in the pulled mirror, results streamed up
+        return await remote.execute(
+            planned.spec.run_id,
+            fresh,
+            emit,
+            lambda e: execute_run(planned, root, fresh=fresh, emit=e, stages=stages, control=control),
+        )
+    control = control or RunControl(RunStates(planned.spec.run_id))
     try:
         if planned.spec.environment.executor.kind == "inline":
-            return await _execute_inline(planned, root, fresh, emit, stages)
-        return await _execute_isolated(planned, root, fresh, emit, stages)
+            outcome = await _execute_inline(planned, root, fresh, emit, stages, control)
+        else:
+            outcome = await _execute_isolated(planned, root, fresh, emit, stages, control)
+    except UserError as exc:
+        emit(Event("run_failed", planned.spec.run_id, text=exc.render()))
+        outcome = RunOutcome(planned.spec.run_id, root / planned.spec.run_id, "failed", exc.render())
+    except BaseException:
+        control.states.set("interrupted")
+        raise
+    finally:
+        control.release()
+    control.states.set("completed" if outcome.status == "completed" else "failed", detail=outcome.error)
+    return outcome
+
+
+def _fail_unstarted(
+    planned: PlannedRun, root: Path, fresh: bool, error: UserError, emit: EventSink, control: RunControl
+) -> RunOutcome:
+    """A run that cannot start (its GPUs cannot be had): its folder says why; nothing ran."""
+    try:
+        run_dir, manifest = _open_run(planned, root, fresh)
     except UserError as exc:
         emit(Event("run_failed", planned.spec.run_id, text=exc.render()))
         return RunOutcome(planned.spec.run_id, root / planned.spec.run_id, "failed", exc.render())
+    control.states.attach(run_dir)
+    control.states.set("failed", detail=error.render())
+    logger.error("run %s: %s", planned.spec.run_id, error.render())
+    return _failed(run_dir, manifest, error.render(), emit)
 
 
 async def run_plan(
@@ -272,14 +322,43 @@ async def run_plan(
     Raises:
         ConfigError: the output folder cannot be created (a file is in the way).
     """
-    root = plan.output_dir / plan.name
+    root, remote = experiment_root(plan.output_dir, plan.name)
     prepare_output_dir(root, "--output-dir / output_dir")
     outcomes: list[RunOutcome | None] = [None] * len(plan.runs)
     limiter = anyio.CapacityLimiter(max(1, jobs))
+    needs = [gpu_need(planned.spec, stages) for planned in plan.runs]
+    scheduler = GpuScheduler() if any(needs) else None
+    unschedulable: dict[int, UserError] = {}
+    for index, need in enumerate(needs):
+        if need is not None and scheduler is not None:  # before anything starts
+            try:
+                scheduler.check(need)
+            except UserError as exc:
+                unschedulable[index] = exc
 
     async def one(index: int, planned: PlannedRun) -> None:
-        async with limiter:
-            outcomes[index] = await execute_run(planned, root, fresh=fresh, emit=emit, stages=stages)
+        control = RunControl(RunStates(planned.spec.run_id), scheduler)
+        control.states.set("queued")
+        need = needs[index]
+        try:
+            if index in unschedulable:
+                raise unschedulable[index]
+            if need is not None and scheduler is not None:  # GPUs first: a run waiting for them holds no slot
+                control.lease = await scheduler.acquire(planned.spec.run_id, need, index)
+                emit(Event("message", planned.spec.run_id, "infer", text=f"GPUs {control.lease.describe()}"))
+            async with limiter:
+                outcomes[index] = await execute_run(
+                    planned, root, fresh=fresh, emit=emit, stages=stages, control=control, remote=remote
+                )
+        except UserError as exc:
+            outcomes[index] = _fail_unstarted(planned, root, fresh, exc, emit, control)
+        except BaseException:
+            if control.states.last == "queued":
+                control.states.attach_if_exists(RunDir(root / planned.spec.run_id))
+                control.states.set("cancelled")
+            raise
+        finally:
+            control.release()
 
     async with anyio.create_task_group() as tg:
         for index, planned in enumerate(plan.runs):
@@ -292,7 +371,9 @@ async def run_plan(
     if plan.export and "report" in stages:
         completed = [(o.run_id, o.run_dir) for o in finished if o.status == "completed"]
         exports = await anyio.to_thread.run_sync(lambda: export_completed(completed, plan.export, emit))
-    return ExperimentResult(plan.name, root, finished, exports)
+    if remote is not None:
+        await remote.finish([o.run_id for o in finished], emit)
+    return ExperimentResult(plan.name, root, finished, exports, str(remote.url) if remote else None)
 
 
 async def run_experiment_async(
@@ -300,17 +381,18 @@ async def run_experiment_async(
     *,
     fresh: bool = False,
     emit: EventSink = null_sink,
-    output_dir: Path | None = None,
+    output_dir: Path | str | None = None,
     stages: frozenset[str] = ALL_STAGES,
     only_runs: list[str] | None = None,
     executor: str | None = None,
     jobs: int | None = None,
+    ray_address: str | None = None,
 ) -> ExperimentResult:
     """Load, plan and execute an experiment config (YAML, JSON or CSV run matrix)."""
     loaded = config if isinstance(config, LoadedExperiment) else load_experiment(config)
-    plan = plan_experiment(loaded, executor=executor)
+    plan = plan_experiment(loaded, executor=executor, ray_address=ray_address)
     if output_dir is not None:
-        plan.output_dir = output_dir
+        plan.output_dir = output_location(output_dir)
     if only_runs:
         unknown = sorted(set(only_runs) - {r.spec.run_id for r in plan.runs})
         if unknown:
@@ -341,7 +423,7 @@ async def run_stage_async(
     asks for it, the stage first installs the run's packages and re-executes itself
     with ``python argv`` (see `vlmhyperbench.envs.stage_env`).
     """
-    from ..envs.stage_env import install_and_reexec
+    from ..envs.stage_env import assigned_gpus, install_and_reexec
 
     stage_named(stage)
     if not run_dir.manifest.exists():
@@ -353,6 +435,7 @@ async def run_stage_async(
     try:
         stage_named(stage).check(run_dir, [stage])
         with stage_record(run_dir, manifest, stage, emit) as info:
+            info.gpus = assigned_gpus()
             if argv is not None:
                 install_and_reexec(run_dir, spec, stage, argv)
             planned = planned_from_run_dir(run_dir, dataset_root, stage)

@@ -9,6 +9,8 @@ from ..config import load_experiment
 from ..config.loader import LoadedExperiment
 from ..core import RunDir, UserError
 from ..core.events import null_sink
+from ..storage import S3Url, check_location
+from ._states import gpu_need
 from .planner import ExperimentPlan, PlannedRun, plan_experiment
 
 __all__ = ["ValidationReport", "validate_experiment"]
@@ -49,20 +51,42 @@ def _executor_problem(run: PlannedRun) -> str | None:
     return None
 
 
+def _gpu_problems(runs: list[PlannedRun]) -> dict[str, str]:
+    """Runs asking for more GPUs (or GPU memory) than this machine has, with the reason."""
+    from ..scheduler import GpuScheduler
+
+    needs = {run.spec.run_id: gpu_need(run.spec, frozenset({"infer"})) for run in runs}
+    if not any(needs.values()):
+        return {}  # nothing to ask NVML about
+    scheduler, problems = GpuScheduler(), {}
+    for run_id, need in needs.items():
+        try:
+            if need is not None:
+                scheduler.check(need)
+        except UserError as exc:
+            problems[run_id] = exc.render()
+    return problems
+
+
 def validate_experiment(
-    config: Path | str | LoadedExperiment, *, executor: str | None = None
+    config: Path | str | LoadedExperiment, *, executor: str | None = None, ray_address: str | None = None
 ) -> ValidationReport:
     """Load and plan ``config`` (names, options, catalogue, datasets, images, prompts) and check
-    that each run's executor can start it here.
+    that each run's executor can start it here, that this machine has the GPUs each run asks for,
+    and that an ``s3://`` output_dir may be written.
 
     Args:
         config: An experiment file as `vlmhyperbench.config.load_experiment` takes it.
         executor: Check as if every run used this executor.
+        ray_address: The Ray cluster of every ray run (``--ray-address``); the run fits on a node of it.
 
     Raises:
         UserError: the config or its data is wrong (every problem with its place).
     """
     loaded = config if isinstance(config, LoadedExperiment) else load_experiment(config)
-    plan = plan_experiment(loaded, executor=executor)
+    plan = plan_experiment(loaded, executor=executor, ray_address=ray_address)
+    if isinstance(plan.output_dir, S3Url):  # its bucket exists and may be written (datasets: when planned)
+        check_location(plan.output_dir.child(plan.name), loaded.locate(("output_dir",)), write=True)
     problems = {run.spec.run_id: _executor_problem(run) for run in plan.runs}
+    problems.update(_gpu_problems(plan.runs))
     return ValidationReport(plan, {run_id: p for run_id, p in problems.items() if p})
