@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_setup.sh test
 workers="${VLMHB_TEST_WORKERS:-$(nproc)}"
-exec .venv/bin/python -m pytest -n "$workers" "$@"
+# --dist loadgroup: tests marked xdist_group("ray") share one worker, so one loopback Ray cluster starts.
+exec .venv/bin/python -m pytest -n "$workers" --dist loadgroup "$@"
