@@ -189,16 +189,17 @@ def test_segment_pusher_settings_take_effect(
         assert (pusher.every_answers, pusher.every_seconds) == (3, 0.5)
         with (mirror / "answers.jsonl").open("a") as fh:
             fh.write("".join(_answer(i) + "\n" for i in range(3)))
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # generous: a loaded machine is slow, not wrong
         while pusher.segments < 1 and time.monotonic() < deadline:  # by count, at once
             time.sleep(0.02)
         assert pusher.segments == 1
         with (mirror / "answers.jsonl").open("a") as fh:
             fh.write(_answer(3) + "\n")  # one answer: below the count, goes up by age
         started = time.monotonic()
-        while pusher.segments < 2 and time.monotonic() < started + 5:
+        while pusher.segments < 2 and time.monotonic() < started + 30:
             time.sleep(0.02)
-        assert pusher.segments == 2 and 0.4 <= time.monotonic() - started < 3
+        # by age, not before the 0.5 s setting; no upper bound (that would time the machine)
+        assert pusher.segments == 2 and 0.4 <= time.monotonic() - started
     assert len(fs.ls(url.child(SEGMENTS).path, refresh=True)) == 2
 
 
