@@ -69,6 +69,9 @@ class StageRequest:
     gpus: list[str] | None = None
     """UUIDs of the GPUs the GPU scheduler assigned to this stage; None: not scheduled
     (no ``resources.gpus``, or not inference), ``executor.gpus`` applies."""
+    location: str | None = None
+    """The run folder's ``s3://`` URL when it lives in a bucket (``run_dir`` is then this
+    machine's mirror of it); None: ``run_dir`` is the run folder."""
 
     @property
     def dataset(self) -> Path:
@@ -169,6 +172,10 @@ class Executor(ABC):
     assigns_gpus: ClassVar[bool] = False
     """True when the executor's own system places stages on GPUs (a cluster scheduler such
     as Ray): the local GPU scheduler (`vlmhyperbench.scheduler`) then leaves its runs alone."""
+    syncs_location: ClassVar[bool] = False
+    """True when the executor's stages work on the bucket at `StageRequest.location`
+    themselves (on other machines): the executor pushes the mirror before each stage and
+    pulls it back after, and the runner streams no answers from the mirror meanwhile."""
 
     def __init__(self, spec: ExecutorSpec) -> None:
         self.spec = spec

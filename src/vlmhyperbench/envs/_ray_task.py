@@ -22,6 +22,7 @@ import ctypes
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,13 +30,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import RunDir
 from ..core.events import Event
 from ._base import LineRelay, exit_reason, stage_arguments
 from ._protocol import ENV_FACTS, ENV_GPUS, ENV_INSTALL, ENV_PARENT_PID, ENV_WHEELS
 from .inject import find_uv
+
+if TYPE_CHECKING:
+    from ..storage import S3Url
 
 __all__ = [
     "NodeOutcome",
@@ -76,8 +80,9 @@ class NodeStage:
     """Everything the task needs, sent by the driver with the task (in memory, never written)."""
 
     run_dir: str
-    """Where the run folder is: a path on the shared file system (an ``s3://`` URL later)."""
+    """Where the run folder is: a path on the shared file system, or its ``s3://`` URL."""
     dataset: str
+    """The dataset folder: a path every node sees, or its ``s3://`` URL."""
     stage: str
     requirements: list[list[str]] = field(default_factory=list)
     """The stage's install items as installer arguments (``["pkg==1"]``, ``["-e", "path"]``)."""
@@ -107,17 +112,55 @@ class NodeOutcome:
 def node_run_folder(location: str) -> Iterator[RunDir]:
     """The run folder as a local path on this node, for the duration of the stage.
 
-    Today the location is a path every node sees (NFS, Lustre, a shared disk), so it is
-    used as it is. For an ``s3://`` location this is where the folder is pulled into a
-    local mirror, the answers are pushed in segments while the stage runs, and the
-    mirror is pushed back when it ends (`vlmhyperbench.storage`, issue 14 item 3).
+    A path every node sees (NFS, Lustre, a shared disk) is used as it is. An ``s3://``
+    location is pulled into this node's mirror (`storage.mirror_dir`: the answer segments
+    already in the bucket, those of a node that died included, are merged, so inference
+    resumes from them); a `storage.SegmentPusher` streams new answers to the bucket while
+    the stage runs, and the mirror is pushed back when the stage ends — also when it
+    fails or is stopped. A node that dies loses at most the segment in flight. The
+    credentials are this node's own (its environment or AWS config), never sent.
     """
-    yield RunDir(Path(location))
+    from ..storage import S3Url, SegmentPusher, is_s3_url, mirror_dir, pull, push
+
+    if not is_s3_url(location):
+        yield RunDir(Path(location))
+        return
+    url = S3Url(location)
+    mirror = mirror_dir(url)
+    _forget_stale_mirror(mirror, url)
+    pull(url, mirror)
+    try:
+        with SegmentPusher(mirror, url):
+            yield RunDir(mirror)
+    finally:
+        push(mirror, url)
+
+
+def _forget_stale_mirror(mirror: Path, url: S3Url) -> None:
+    """Empty this node's mirror when it holds answers of another run at the same URL.
+
+    Its index names answer segments the bucket no longer has (the run was started afresh,
+    its old objects moved aside): merging or pushing from it would mix the two runs.
+    """
+    from ..storage import SEGMENTS, SyncIndex, filesystem
+
+    merged = set(SyncIndex.read(mirror).segments)
+    if not merged:
+        return
+    try:
+        listed = filesystem().ls(url.child(SEGMENTS).path, detail=False, refresh=True)
+    except FileNotFoundError:
+        listed = []
+    if not merged <= {str(p).rsplit("/", 1)[-1] for p in listed}:
+        shutil.rmtree(mirror, ignore_errors=True)
 
 
 def node_dataset(location: str) -> Path:
-    """The dataset folder on this node (a shared path today; fetched once per node from S3 later)."""
-    return Path(location)
+    """The dataset folder on this node: a shared path as it is; an ``s3://`` dataset is
+    fetched once per node into ``$VLMHB_CACHE_DIR/s3/datasets`` and reused while unchanged."""
+    from ..storage import fetch_dataset, is_s3_url
+
+    return fetch_dataset(location) if is_s3_url(location) else Path(location)
 
 
 # --- the stage process ---

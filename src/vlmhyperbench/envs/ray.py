@@ -13,19 +13,28 @@ manifest records the node each stage ran on (``stages.<stage>.node``).
 A node that dies mid-stage is a system failure: Ray runs the task again elsewhere, up to
 ``executor.max_retries`` times, and the infer stage resumes from the answers already in
 the run folder. A stage that fails for its own reasons exits non-zero and is not retried.
+
+A run folder in a bucket (``output_dir: s3://…``) travels through the bucket, not the
+driver's disk: the driver pushes its mirror (spec, manifest) before each stage and hands
+the task the run folder's URL; the node pulls it into its own mirror, streams answer
+segments while the stage runs and pushes at the end; the driver pulls the result back
+before it reads the manifest (`_bucket_sync`; the node side in `_ray_task.node_run_folder`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 
-from ..core import EnvironmentFailure
+from ..core import EnvironmentFailure, SourceLocation
 from ..core.events import Event
+from ..storage import is_s3_url
 from ._base import Executor, StageExit, StageRequest, executors, forwarded_env
 from ._ray_cluster import connect, progress_hub, ray_module, require_fit
 from ._ray_task import NodeOutcome, NodeStage, run_on_node
@@ -34,6 +43,8 @@ __all__ = ["RayExecutor"]
 
 logger = logging.getLogger(__name__)
 
+WHERE = SourceLocation(key="--output-dir / output_dir")
+"""How the user named a run folder in a bucket, for sync errors."""
 GIB = 1024**3
 POLL_S = 0.5
 """How often the driver collects the stage's progress events and looks at its task."""
@@ -43,10 +54,11 @@ POLL_S = 0.5
     "ray", description="a Ray task per stage on a Ray cluster (pip install 'vlmhyperbench[ray]')"
 )
 class RayExecutor(Executor):
-    """Each stage as a Ray task; the run folder on a path every node sees."""
+    """Each stage as a Ray task; the run folder on a path every node sees, or in a bucket."""
 
     kind = "ray"
     assigns_gpus = True  # Ray places stages on GPUs; the local GPU scheduler leaves these runs alone
+    syncs_location = True  # a run folder in a bucket is pulled and pushed by the node (`_bucket_sync`)
 
     def check(self, request: StageRequest) -> None:
         super().check(request)
@@ -80,9 +92,10 @@ class RayExecutor(Executor):
         """What the node needs to run the stage."""
         spec = request.spec.environment
         ex = spec.executor
+        url = request.spec.dataset.url
         return NodeStage(
-            run_dir=str(request.run_dir.root.resolve()),
-            dataset=str(request.dataset.resolve()),
+            run_dir=request.location or str(request.run_dir.root.resolve()),
+            dataset=url if url is not None and is_s3_url(url) else str(request.dataset.resolve()),
             stage=request.stage,
             requirements=[item.args() for item in spec.items(request.stage)],
             image=self.image(request.stage),
@@ -97,13 +110,14 @@ class RayExecutor(Executor):
         hub = progress_hub()
         key = f"{request.run_dir.root}:{request.stage}:{uuid.uuid4().hex}"
         task = _remote_task().options(**self.task_options(request))
-        ref = task.remote(self.job(request), hub, key)
-        try:
-            await _relay(ray, hub, key, ref, request)
-            outcome = await self._outcome(ref)
-        except BaseException:
-            ray.cancel(ref)  # the task stops its stage (SIGTERM: the answers so far are kept)
-            raise
+        async with _bucket_sync(request):
+            ref = task.remote(self.job(request), hub, key)
+            try:
+                await _relay(ray, hub, key, ref, request)
+                outcome = await self._outcome(ref)
+            except BaseException:
+                ray.cancel(ref)  # the task stops its stage (SIGTERM: the answers so far are kept)
+                raise
         if outcome.node_id:
             self._record_node(request, outcome.node_id)
         return StageExit(outcome.returncode, outcome.reason)
@@ -133,6 +147,25 @@ class RayExecutor(Executor):
         if info is not None:
             info.node = node_id
             request.run_dir.write_manifest(manifest)
+
+
+@contextlib.asynccontextmanager
+async def _bucket_sync(request: StageRequest) -> AsyncIterator[None]:
+    """For a run folder in a bucket: push this machine's mirror before the stage (the spec
+    and the manifest the node needs), pull the node's results after it (manifest, answer
+    segments, metrics), so the runner reads what the node wrote. Nothing for a shared path."""
+    if request.location is None:
+        yield
+        return
+    from ..storage import pull, push
+
+    local, url = request.run_dir.root, request.location
+    await anyio.to_thread.run_sync(lambda: push(local, url, where=WHERE))
+    try:
+        yield
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(lambda: pull(url, local, where=WHERE))
 
 
 @functools.cache

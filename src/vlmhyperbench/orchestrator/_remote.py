@@ -61,8 +61,16 @@ class RemoteExperiment:
         fresh: bool,
         emit: EventSink,
         call: Callable[[EventSink], Awaitable[RunOutcomeT]],
+        *,
+        synced_by_executor: bool = False,
     ) -> RunOutcomeT:
-        """Run ``call`` (one run's `execute_run`) on a pulled mirror, streaming its results up."""
+        """Run ``call`` (one run's `execute_run`) on a pulled mirror, streaming its results up.
+
+        With ``synced_by_executor`` (the ``ray`` executor) the stages run on other machines
+        against the bucket: the executor pushes the mirror before each stage and pulls it
+        after, so nothing is streamed or pushed from here while the run goes on (a push
+        racing the executor's pull would put this mirror's stale manifest over the node's).
+        """
         url, local = self.url.child(run_id), self.mirror / run_id
         if fresh and await anyio.to_thread.run_sync(lambda: remote_exists(url, WHERE)):
             aside = await anyio.to_thread.run_sync(lambda: move_aside_remote(url, WHERE))
@@ -85,11 +93,14 @@ class RemoteExperiment:
                     await anyio.to_thread.run_sync(lambda: push(local, url, where=WHERE))
 
         try:
-            with SegmentPusher(local, url):
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(push_after_stages)
-                    outcome = await call(forward)
-                    tg.cancel_scope.cancel()
+            if synced_by_executor:
+                outcome = await call(emit)
+            else:
+                with SegmentPusher(local, url):
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(push_after_stages)
+                        outcome = await call(forward)
+                        tg.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
                 await self._final_push(run_id, emit)

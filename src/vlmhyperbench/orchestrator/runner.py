@@ -212,9 +212,17 @@ async def _execute_inline(
 
 
 async def _execute_isolated(
-    planned: PlannedRun, root: Path, fresh: bool, emit: EventSink, stages: frozenset[str], control: RunControl
+    planned: PlannedRun,
+    root: Path,
+    fresh: bool,
+    emit: EventSink,
+    stages: frozenset[str],
+    control: RunControl,
+    location: str | None = None,
 ) -> RunOutcome:
-    """Every stage of a run in its own environment, through the run's executor."""
+    """Every stage of a run in its own environment, through the run's executor.
+
+    ``location``: the run folder's ``s3://`` URL when ``root`` is the bucket's mirror."""
     from ..envs import StageExit, StageRequest, executors
 
     spec = planned.spec
@@ -223,7 +231,7 @@ async def _execute_isolated(
     executor = executors.get(spec.environment.executor.kind)(spec.environment.executor)
     order = _stages_of(planned, stages)
     for name in order:
-        request = StageRequest(run_dir, spec, name, emit, gpus=control.gpus_for(name))
+        request = StageRequest(run_dir, spec, name, emit, gpus=control.gpus_for(name), location=location)
         try:
             stage_named(name).check(run_dir, order)
             executor.check(request)
@@ -263,25 +271,31 @@ async def execute_run(
     stages: frozenset[str] = ALL_STAGES,
     control: RunControl | None = None,
     remote: RemoteExperiment | None = None,
+    location: str | None = None,
 ) -> RunOutcome:
     """Execute one planned run with its executor; a user error fails the run, not the experiment.
 
     ``control`` carries the GPUs `run_plan` reserved for the run's inference (released
-    when inference ends) and its state log, ``<run>/events.jsonl``.
+    when inference ends) and its state log, ``<run>/events.jsonl``. ``location`` is the
+    run folder's ``s3://`` URL when ``root`` is its mirror (set by the ``remote`` branch).
     """
     if remote is not None:  # output_dir in a bucket: run in the pulled mirror, results streamed up
+        url = str(remote.url.child(planned.spec.run_id))
         return await remote.execute(
             planned.spec.run_id,
             fresh,
             emit,
-            lambda e: execute_run(planned, root, fresh=fresh, emit=e, stages=stages, control=control),
+            lambda e: execute_run(
+                planned, root, fresh=fresh, emit=e, stages=stages, control=control, location=url
+            ),
+            synced_by_executor=_syncs_location(planned),
         )
     control = control or RunControl(RunStates(planned.spec.run_id))
     try:
         if planned.spec.environment.executor.kind == "inline":
             outcome = await _execute_inline(planned, root, fresh, emit, stages, control)
         else:
-            outcome = await _execute_isolated(planned, root, fresh, emit, stages, control)
+            outcome = await _execute_isolated(planned, root, fresh, emit, stages, control, location)
     except UserError as exc:
         emit(Event("run_failed", planned.spec.run_id, text=exc.render()))
         outcome = RunOutcome(planned.spec.run_id, root / planned.spec.run_id, "failed", exc.render())
@@ -292,6 +306,14 @@ async def execute_run(
         control.release()
     control.states.set("completed" if outcome.status == "completed" else "failed", detail=outcome.error)
     return outcome
+
+
+def _syncs_location(planned: PlannedRun) -> bool:
+    """True when the run's executor moves the run folder to and from the bucket itself (ray)."""
+    from ..envs import executors
+
+    kind = planned.spec.environment.executor.kind
+    return kind != "inline" and executors.get(kind).syncs_location
 
 
 def _fail_unstarted(

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ._dataset import fetch_dataset, sync_dataset
 from ._fs import check_location, filesystem
-from ._index import INDEX, SEGMENTS
+from ._index import INDEX, SEGMENTS, SyncIndex
 from ._segments import SEGMENT_ANSWERS_ENV, SEGMENT_SECONDS_ENV, SegmentPusher
 from ._sync import SyncReport, list_folders, move_aside_remote, pull, push, remote_exists, remote_files
 from ._url import S3Url, is_s3_url
@@ -41,6 +41,7 @@ __all__ = [
     "SEGMENT_SECONDS_ENV",
     "S3Url",
     "SegmentPusher",
+    "SyncIndex",
     "SyncReport",
     "check_location",
     "fetch_dataset",
