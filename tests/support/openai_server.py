@@ -154,6 +154,7 @@ class ScriptedOpenAIServer:
         self._lock = threading.Condition()
         self._requests: list[RecordedRequest] = []
         self._stopping = threading.Event()
+        self._released = threading.Event()
         self._uvicorn: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.clear()
@@ -221,6 +222,7 @@ class ScriptedOpenAIServer:
         """Reset answers, delays and failure scripts; also recorded requests if asked."""
         with self._lock:
             self._scripts: list[_Script] = []
+            self._released.clear()
             if requests:
                 self._requests.clear()
         self.answers: dict[str, str] = {}
@@ -228,6 +230,10 @@ class ScriptedOpenAIServer:
         self.answer_fn: Callable[[dict[str, Any], str | None], str] | None = None
         self.first_token_delay = 0.0
         self.token_delay = 0.0
+
+    def release_hangs(self) -> None:
+        """End the wait of every hanging request now (answered as usual), and of later ones until `clear`."""
+        self._released.set()
 
     def _add(self, kind: str, sample_ids: SampleIds, times: int | None, **params: Any) -> None:
         ids = set(sample_ids) if sample_ids is not None else None
@@ -300,10 +306,13 @@ class ScriptedOpenAIServer:
             return list(self._requests)
 
     # ------------------------------------------------------------------ handlers
+    def _waiting(self) -> bool:
+        return not (self._stopping.is_set() or self._released.is_set())
+
     async def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
-        # a bounded wait that also ends on stop
-        while not self._stopping.is_set() and (left := end - time.monotonic()) > 0:  # noqa: ASYNC110
+        # a bounded wait that also ends on stop and on release_hangs
+        while self._waiting() and (left := end - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(min(left, 0.05))
 
     async def _health(self, request: Request) -> Response:

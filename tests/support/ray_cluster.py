@@ -135,8 +135,14 @@ def _node_ports() -> list[str]:
     return [f"{name}={port}" for name, port in zip(names, _free_ports(len(names)), strict=True)]
 
 
-def start_cluster(root: Path) -> LoopbackRayCluster:
-    """Start the head and the worker node; raise with the log when either does not come up."""
+def start_cluster(
+    root: Path, *, head_env: dict[str, str] | None = None, worker_env: dict[str, str] | None = None
+) -> LoopbackRayCluster:
+    """Start the head and the worker node; raise with the log when either does not come up.
+
+    ``head_env``/``worker_env`` add variables to one node's environment (its Ray workers
+    and their stages inherit them), e.g. a cache folder of its own, as a machine has.
+    """
     root.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **NODE_ENV}
     env.pop("RAY_ADDRESS", None)
@@ -155,7 +161,7 @@ def start_cluster(root: Path) -> LoopbackRayCluster:
             *_node_ports(),
         ],
         root / "head.log",
-        env,
+        {**env, **(head_env or {})},
     )
     address = f"127.0.0.1:{port}"
     try:
@@ -170,7 +176,7 @@ def start_cluster(root: Path) -> LoopbackRayCluster:
                 *_node_ports(),
             ],
             root / "worker.log",
-            env,
+            {**env, **(worker_env or {})},
         )
     except BaseException:
         head.kill()
