@@ -210,9 +210,13 @@ def _environment(job: NodeStage, gpus: list[str], node_id: str, direct: bool) ->
 class _Batcher:
     """Collects events and sends them to the driver's hub every `FLUSH_S` seconds.
 
-    Right after a node dies the hub can be unreachable for a few seconds (Ray reports the
-    actor "temporarily unavailable"): events that did not go are kept for the next
-    flush (the latest `KEEP` of them), and the last flush tries for a while.
+    Sends are fire-and-forget while the stage runs: a task blocked in ``ray.get`` gives
+    its CPUs back to Ray, which would then start more stages on the node than their
+    ``num_cpus`` allow. Earlier sends are checked without blocking (``ray.wait`` with a
+    zero timeout); the events of one that failed — right after a node dies the hub can be
+    unreachable for a few seconds — are sent again with the next flush (the latest
+    `KEEP` of them). Only the last flush, after the stage process ended, waits for the
+    hub, for a while.
     """
 
     KEEP = 1000
@@ -222,6 +226,7 @@ class _Batcher:
         self._hub = hub
         self._key = key
         self._pending: list[dict[str, Any]] = []
+        self._sent: list[tuple[Any, list[dict[str, Any]]]] = []
         self._last = time.monotonic()
 
     def __call__(self, event: Event) -> None:
@@ -229,21 +234,43 @@ class _Batcher:
         if event.kind != "progress" or time.monotonic() - self._last > FLUSH_S:
             self.flush()
 
-    def flush(self, final: bool = False) -> None:
-        """Send what is pending; keep it when the hub does not answer (best effort)."""
+    def _check_sent(self, timeout: float) -> None:
+        """Forget delivered sends; put the events of failed ones back in front of the pending."""
         import ray
 
+        if not self._sent:
+            return
+        refs = [ref for ref, _ in self._sent]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout)
+        done = set(ready)
+        failed: list[dict[str, Any]] = []
+        still: list[tuple[Any, list[dict[str, Any]]]] = []
+        for ref, events in self._sent:
+            if ref not in done:
+                still.append((ref, events))
+                continue
+            try:
+                ray.get(ref, timeout=0)
+            except Exception:  # noqa: BLE001 (progress is best effort; the answers are on disk)
+                failed.extend(events)
+        self._sent = still
+        self._pending = (failed + self._pending)[-self.KEEP :]
+
+    def flush(self, final: bool = False) -> None:
+        """Send what is pending without waiting; the final flush waits for the hub (best effort)."""
         self._last = time.monotonic()
         for attempt in range(self.FINAL_TRIES if final else 1):
-            if not self._pending:
-                return
-            try:
-                ray.get(self._hub.put.remote(self._key, self._pending), timeout=10)
+            self._check_sent(timeout=0)
+            if self._pending:
+                self._sent.append((self._hub.put.remote(self._key, self._pending), self._pending))
                 self._pending = []
-            except Exception:  # noqa: BLE001 (progress is best effort; the answers are on disk)
-                self._pending = self._pending[-self.KEEP :]
-                if final and attempt + 1 < self.FINAL_TRIES:
-                    time.sleep(1.0)
+            if not final:
+                return
+            self._check_sent(timeout=10)
+            if not self._pending and not self._sent:
+                return
+            if attempt + 1 < self.FINAL_TRIES:
+                time.sleep(1.0)
 
 
 def _parent_death_signal() -> Callable[[], None] | None:
